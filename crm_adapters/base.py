@@ -1,0 +1,110 @@
+"""`CrmAdapter`: the one interface between Sidepane and a CRM.
+
+An adapter speaks one CRM's wire protocol and returns the dataclasses of `crm_adapters.models`;
+it knows nothing of Flask, Celery or the local store. Errors are raised from
+`crm_adapters.errors` only.
+
+Contract every adapter keeps (the conformance suite in ``tests/adapters/`` checks it):
+
+* ``match_contacts`` answers for any number of addresses in **one** round trip, matches every
+  email field it is asked to, compares addresses case-insensitively and exactly otherwise
+  (quotes, ``+`` and ``%`` are data, never query syntax).
+* ``save_email`` / ``save_meeting`` are idempotent by message id: saving the same item again
+  returns the record made the first time with ``created=False``.
+* ``round_trips`` counts the requests the adapter made to its CRM, so callers and tests can hold
+  the pane to its budget of two sequential round trips per opened item.
+
+A method an adapter does not implement fails naming the adapter and the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .models import (
+    EMAIL_FIELDS,
+    Account,
+    Capabilities,
+    Contact,
+    ContactDraft,
+    EmailActivity,
+    MeetingActivity,
+    RecordRef,
+    RelatedItems,
+    SavedActivity,
+)
+
+
+class CrmAdapter:
+    """Base class and interface of every CRM adapter."""
+
+    #: Registry name of the adapter ("sandbox", "dynamics", "salesforce").
+    name: str = ""
+    capabilities: Capabilities = Capabilities()
+
+    def __init__(self) -> None:
+        self.round_trips = 0
+
+    def _not_implemented(self, method: str) -> NotImplementedError:
+        return NotImplementedError(
+            f"the {type(self).__name__} adapter does not implement {method}()"
+        )
+
+    # --- contacts -----------------------------------------------------------------------------
+
+    def match_contacts(
+        self, addresses: Sequence[str], email_fields: Sequence[str] = EMAIL_FIELDS
+    ) -> dict[str, list[Contact]]:
+        """Map each address (lower-cased) to the contacts holding it, in one round trip.
+
+        Every requested address is a key of the result, with an empty list when nothing matched.
+        """
+        raise self._not_implemented("match_contacts")
+
+    def create_contact(self, draft: ContactDraft) -> Contact:
+        """Create a contact and return it as the CRM stored it."""
+        raise self._not_implemented("create_contact")
+
+    def new_contact_url(self, draft: ContactDraft) -> str:
+        """Return the CRM's own new-contact form URL with the draft's fields filled in."""
+        raise self._not_implemented("new_contact_url")
+
+    # --- accounts and related items -----------------------------------------------------------
+
+    def get_accounts(self, contact_ids: Sequence[str], limit: int = 5) -> list[Account]:
+        """Return the accounts of these contacts with open opportunities, cases and activities.
+
+        ``limit`` caps each of the three lists per account.
+        """
+        raise self._not_implemented("get_accounts")
+
+    def related_activities(self, contact_id: str, limit: int = 3) -> RelatedItems:
+        """Return the contact's most recent emails and next upcoming meetings, ``limit`` each."""
+        raise self._not_implemented("related_activities")
+
+    # --- records ------------------------------------------------------------------------------
+
+    def search_records(self, text: str, types: Sequence[str], limit: int = 10) -> list[RecordRef]:
+        """Find records of the given types whose name resembles ``text`` (fuzzy), best first."""
+        raise self._not_implemented("search_records")
+
+    def record_url(self, record_type: str, record_id: str) -> str:
+        """Return the URL that opens a record in the CRM's web client."""
+        raise self._not_implemented("record_url")
+
+    # --- saving activities --------------------------------------------------------------------
+
+    def save_email(self, activity: EmailActivity) -> SavedActivity:
+        """Save an email with its parties, regarding record and attachments (idempotent)."""
+        raise self._not_implemented("save_email")
+
+    def save_meeting(self, activity: MeetingActivity) -> SavedActivity:
+        """Save a meeting with its organizer, attendees and regarding record (idempotent)."""
+        raise self._not_implemented("save_meeting")
+
+    def find_saved(self, message_id: str) -> RecordRef | None:
+        """Return the activity already saved for this message id, if any."""
+        raise self._not_implemented("find_saved")
+
+    def close(self) -> None:
+        """Release connections; the adapter is not used afterwards."""
