@@ -1,0 +1,5 @@
+"""``python -m addin`` is the ``sidepane`` command."""
+
+from addin.cli import main
+
+main()

@@ -1,0 +1,166 @@
+"""The OpenAPI 3.1 document of every JSON endpoint, served at ``/api/openapi.json``.
+
+Paths are declared here next to their bodies and answers, so a test can check that every route
+of the ``api`` blueprint is documented and a fuzzer can exercise all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .schemas import SCHEMAS, ref
+
+Operation = dict[str, Any]
+
+BEARER: list[dict[str, list[str]]] = [{"entra": []}]
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "The body is not valid JSON.",
+        401: "No valid bearer token.",
+        404: "Not found (or not yours).",
+        413: "The body is too large.",
+        415: "The body is not JSON.",
+        422: "The body does not match the schema, or a value is invalid.",
+        429: "The CRM asked us to slow down; see Retry-After.",
+        503: "The CRM or the identity provider is not reachable; try again.",
+    }
+    return {str(s): _json(ref("Error"), text[s]) for s in (401, *statuses)}
+
+
+def _op(summary: str, responses: dict[str, Any], **extra: Any) -> Operation:
+    return {"summary": summary, "security": BEARER, "responses": responses, **extra}
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
+
+
+NOTE_ID = {
+    "name": "note_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**53},
+}
+
+PATHS: dict[str, dict[str, Operation]] = {
+    "/api/me": {
+        "get": _op("Who am I, as the API sees the token", {"200": _json(ref("Me"), "The caller.")})
+    },
+    "/api/items/resolve": {
+        "post": _op(
+            "Match every address of an open item to CRM contacts (one CRM round trip)",
+            {
+                "200": _json(ref("Resolution"), "Each address with its status."),
+                **_errors(400, 413, 415, 422, 429, 503),
+            },
+            requestBody=_body("ResolveRequest"),
+        )
+    },
+    "/api/choices": {
+        "get": _op(
+            "The rep's contact choices",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["choices"],
+                        "properties": {"choices": {"type": "array", "items": ref("Choice")}},
+                    },
+                    "The rep's own choices, newest first.",
+                )
+            },
+        ),
+        "put": _op(
+            "Choose the contact an address means for this rep",
+            {"200": _json(ref("Choice"), "The choice."), **_errors(400, 415, 422, 429, 503)},
+            requestBody=_body("ChoiceRequest"),
+        ),
+        "delete": _op(
+            "Forget the rep's choice for an address",
+            {"204": {"description": "Forgotten."}, **_errors(404, 422)},
+            parameters=[
+                {
+                    "name": "address",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 320},
+                }
+            ],
+        ),
+    },
+    "/api/notes": {
+        "get": _op(
+            "The rep's private notes on a contact",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["notes"],
+                        "properties": {"notes": {"type": "array", "items": ref("Note")}},
+                    },
+                    "Newest first; only the caller's own.",
+                ),
+                **_errors(422),
+            },
+            parameters=[
+                {
+                    "name": "contact_id",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                }
+            ],
+        ),
+        "post": _op(
+            "Write a private note on a contact",
+            {"201": _json(ref("Note"), "The note."), **_errors(400, 413, 415, 422)},
+            requestBody=_body("NoteCreate"),
+        ),
+    },
+    "/api/notes/{note_id}": {
+        "get": _op(
+            "One of the rep's notes",
+            {"200": _json(ref("Note"), "The note."), **_errors(404)},
+            parameters=[NOTE_ID],
+        ),
+        "patch": _op(
+            "Change the text of one of the rep's notes",
+            {"200": _json(ref("Note"), "The note."), **_errors(400, 404, 415, 422)},
+            parameters=[NOTE_ID],
+            requestBody=_body("NoteUpdate"),
+        ),
+        "delete": _op(
+            "Delete one of the rep's notes",
+            {"204": {"description": "Deleted."}, **_errors(404)},
+            parameters=[NOTE_ID],
+        ),
+    },
+}
+
+
+def document(server_url: str) -> dict[str, Any]:
+    """Return the whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Sidepane API",
+            "version": "1",
+            "description": "The JSON API behind the Sidepane Outlook pane. Every call needs an "
+            "Entra access token for the add-in with the access_as_user scope. Errors are "
+            '`{"error": code, "message": text}`.',
+        },
+        "servers": [{"url": server_url}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }

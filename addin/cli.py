@@ -1,0 +1,96 @@
+"""The ``sidepane`` command: the one entry point for people and scripts.
+
+sidepane demo                 seed the sandbox if needed, start a worker and the web app
+sidepane serve                the web app on HOST:PORT (stops cleanly on Ctrl-C / SIGTERM)
+sidepane seed --contacts N    (re)make the sandbox CRM with N realistic contacts
+sidepane db upgrade           migrate the local store to the newest schema
+sidepane openapi              print the API's OpenAPI document
+sidepane routes | shell       Flask's own helpers
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app, store
+from .api import openapi
+from .server import serve_until_stopped
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """Sidepane: the Outlook pane that connects a service rep's mailbox to the CRM."""
+
+
+@main.group()
+def db() -> None:
+    """Manage the local store."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Bring the local store to the newest schema."""
+    store.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("The local store is up to date.")
+
+
+@main.command("seed")
+@click.option("--contacts", default=2_000, show_default=True, help="How many contacts to make.")
+@click.option(
+    "--path", type=click.Path(dir_okay=False), help="Sandbox file (default: SANDBOX_PATH)."
+)
+@click.option("--seed", "rng_seed", default=1, show_default=True, help="Random seed.")
+@with_appcontext
+def seed_command(contacts: int, path: str | None, rng_seed: int) -> None:
+    """Make the sandbox CRM afresh with realistic multilingual data."""
+    seed_sandbox(path or current_app.config["SANDBOX_PATH"], contacts, rng_seed)
+
+
+def seed_sandbox(path: str, contacts: int, rng_seed: int = 1) -> None:
+    """Seed the sandbox at ``path`` with a progress bar."""
+    from crm_adapters.sandbox import seed
+
+    started = time.monotonic()
+    with click.progressbar(length=contacts, label=f"Seeding {contacts:,} contacts") as bar:
+        shown = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+
+        seed(path, contacts, seed=rng_seed, progress=progress)
+    click.echo(f"Sandbox CRM ready at {path} ({time.monotonic() - started:.1f} s).")
+
+
+@main.command("serve")
+@with_appcontext
+def serve_command() -> None:
+    """Serve the app on HOST:PORT until Ctrl-C or SIGTERM."""
+    serve_until_stopped(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@main.command("demo")
+@click.option("--contacts", default=2_000, show_default=True, help="Contacts to seed on first run.")
+def demo_command(contacts: int) -> None:
+    """Run the whole product on this machine: sandbox CRM, worker and web app."""
+    os.environ["SIDEPANE_DEMO"] = "true"  # the worker process inherits demo mode too
+    app = create_app()
+    store.upgrade(app.config["DATABASE_URL"])
+    if not os.path.exists(app.config["SANDBOX_PATH"]):
+        seed_sandbox(app.config["SANDBOX_PATH"], contacts)
+    serve_until_stopped(app, with_worker=True)
+
+
+@main.command("openapi")
+@with_appcontext
+def openapi_command() -> None:
+    """Print the OpenAPI document."""
+    click.echo(json.dumps(openapi.document(current_app.config["BASE_URL"]), indent=2))
