@@ -21,6 +21,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import create_app, store
 from .api import openapi
 from .server import serve_until_stopped
+from .signature.cli import signature_command
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
@@ -87,6 +88,9 @@ def demo_command(contacts: int) -> None:
     if not os.path.exists(app.config["SANDBOX_PATH"]):
         seed_sandbox(app.config["SANDBOX_PATH"], contacts)
     serve_until_stopped(app, with_worker=True)
+
+
+main.add_command(signature_command)
 
 
 @main.command("openapi")

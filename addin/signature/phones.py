@@ -1,0 +1,127 @@
+"""Phone numbers in a signature: found, labelled (work / mobile / fax), normalised to E.164.
+
+Numbers are parsed and validated with the ``phonenumbers`` library. A number written without its
+country code is read in the country the signature points to (``country_of``): an explicit country
+name, a distinctive postcode, the company's legal form, the website's or address' top-level domain,
+then the valediction's language; the United States when nothing points anywhere.
+
+Not phones: VAT and company-register numbers, bank details, postcodes and dates. A line that names
+such an identifier yields no phone unless the number itself carries a phone label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from addin.signature import lexicon, lines
+
+_MIN_DIGITS = 7
+_MAX_DIGITS = 15
+_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
+_LABEL_SPLIT = re.compile(r"[|•·;,\t]|\s{3,}")
+_HOST = re.compile(r"(?:@|\b(?:www\.)?)[\w\-]+(?:\.[\w\-]+)*\.([a-z]{2})\b", re.IGNORECASE)
+_FALLBACK_REGION = "US"
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """One phone of the contact."""
+
+    kind: str  # "work", "mobile" or "fax"
+    e164: str
+
+
+def country_of(texts: list[str], from_address: str, valediction: str) -> str:
+    """The ISO country the signature points to, for numbers written without a country code."""
+    joined = "\n".join(texts)
+    match = lexicon.COUNTRY_NAME.search(joined)
+    if match:
+        return lexicon.COUNTRY_NAMES[match.group().lower()]
+    for pattern, country in lexicon.POSTCODE_COUNTRY[:-1]:
+        if pattern.search(joined):
+            return country
+    for form in lexicon.LEGAL_FORM.findall(joined):
+        country = lexicon.LEGAL_FORM_COUNTRY.get(form, "")
+        if country:
+            return country
+    for host in _HOST.finditer(joined + "\n" + from_address):
+        tld_country = lexicon.TLD_COUNTRY.get(host.group(1).lower())
+        if tld_country:
+            return tld_country
+    for pattern, country in lexicon.VALEDICTION_COUNTRY:
+        if valediction and pattern.search(valediction):
+            return country
+    return _FALLBACK_REGION
+
+
+def read_phones(texts: list[str], region: str) -> tuple[Phone, ...]:
+    """Every phone on the signature's lines, in order, without duplicates."""
+    found: list[Phone] = []
+    seen: set[str] = set()
+    for text in texts:
+        if not any(ch.isdigit() for ch in text):
+            continue
+        for match in lines.PHONE_CANDIDATE.finditer(text):
+            candidate = match.group().strip()
+            digits = lines.digit_count(candidate)
+            if not _MIN_DIGITS <= digits <= _MAX_DIGITS or _DATE.match(candidate):
+                continue
+            before = _label_text(text[: match.start()])
+            after = _LABEL_SPLIT.split(text[match.end() : match.end() + 14])[0]
+            kind = _kind(before, after)
+            if kind is None and (lexicon.NOT_A_PHONE.search(before) or _no_label_vat(text)):
+                continue
+            e164, mobile = _normalise(candidate, region)
+            if e164 is None or e164 in seen:
+                continue
+            seen.add(e164)
+            found.append(Phone(kind=kind or ("mobile" if mobile else "work"), e164=e164))
+    return tuple(found)
+
+
+def _label_text(before: str) -> str:
+    """The text between the previous separator and a number: where its label is."""
+    parts = _LABEL_SPLIT.split(before)
+    return parts[-1][-24:] if parts else ""
+
+
+def _no_label_vat(text: str) -> bool:
+    return lexicon.NOT_A_PHONE.search(text) is not None and not lexicon.WORK_LABEL.search(text)
+
+
+def _kind(before: str, after: str) -> str | None:
+    """The kind a label names, looking before the number then right after it."""
+    short = lexicon.SHORT_LABEL.match(before)
+    if short:
+        return lexicon.SHORT_LABEL_KIND[short.group("letter").lower()]
+    for label_text in (before, after):
+        lowered = label_text.lower()
+        if not lowered.strip():
+            continue
+        if lexicon.FAX_LABEL.search(lowered):
+            return "fax"
+        if lexicon.MOBILE_LABEL.search(lowered):
+            return "mobile"
+        if lexicon.WORK_LABEL.search(lowered):
+            return "work"
+    return None
+
+
+def _normalise(candidate: str, region: str) -> tuple[str | None, bool]:
+    """E.164 form of a number and whether it is a mobile number; None when not a valid phone."""
+    number_text = _TRUNK_ZERO.sub(" ", candidate).lstrip("(").strip()
+    if number_text.startswith("00"):
+        number_text = "+" + number_text[2:]
+    try:
+        number = phonenumbers.parse(number_text, region)
+    except phonenumbers.NumberParseException:
+        return None, False
+    if not phonenumbers.is_valid_number(number):
+        return None, False
+    kind = phonenumbers.number_type(number)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, kind == phonenumbers.PhoneNumberType.MOBILE
