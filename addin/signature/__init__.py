@@ -111,8 +111,11 @@ def _read(body: str, content_type: str, from_name: str, from_address: str) -> Si
         # Quoted-printable left undecoded by an export: read each line decoded, keeping the
         # line numbering of the text as given.
         text_lines = [_unquote_printable(line) for line in text_lines]
-    sender = names.read_sender(from_name, from_address)
     message = quotes.find_new_message(text_lines)
+    if message.forwarded_from is not None:
+        # A bare forward: the signature read is the forwarded message's author's.
+        from_name, from_address = message.forwarded_from
+    sender = names.read_sender(from_name, from_address)
     found = block_finder.find_block(text_lines, message, sender)
     if found is None:
         return _from_sender_only(sender, from_address)

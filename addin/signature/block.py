@@ -28,6 +28,8 @@ from addin.signature.quotes import NewMessage
 # Signatures are short; a longer run of non-prose lines at the end is a list or a table.
 _MAX_BLOCK_LINES = 16
 _MAX_AFTER_SEPARATOR = 22
+# More lines with a phone number than a card has (office, mobile, fax, pager) make a directory.
+_MAX_CARD_PHONE_LINES = 4
 _NAME_PART = re.compile(r"\s+[-|\u2013]\s+|\d|\t|\s{3,}")
 
 
@@ -55,6 +57,11 @@ def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender)
     signoff, name = _signoff(text_lines, block, sender)
     signoff_set = set(signoff)
     card = tuple(i for i in block if i not in signoff_set)
+    if _is_directory([text_lines[i] for i in card]):
+        # A list of people's numbers under the sign-off is part of the message, not a card.
+        if not signoff:
+            return None
+        block, card = list(signoff), ()
     return Block(
         lines=tuple(block) + tail, signoff=signoff, card=card, tail=tail, signoff_name=name
     )
@@ -121,7 +128,7 @@ def _sender_anchor(text_lines: list[str], body: list[int], sender: names.Sender)
     lowest = max(0, len(body) - _MAX_AFTER_SEPARATOR)
     for position in range(lowest, len(body)):
         text = text_lines[body[position]].strip()
-        if not (names.matches_sender(text, sender) and names.looks_like_person_name(text)):
+        if not (names.looks_like_person_name(text) and names.matches_sender(text, sender)):
             continue
         below = [text_lines[i].strip() for i in body[position + 1 : position + 4]]
         if not any(lines.has_contact(t) for t in below):
@@ -211,6 +218,18 @@ def _has_evidence(texts: list[str]) -> bool:
     )
     phones = sum(1 for t in texts if lines.has_contact(t))
     return named or phones >= 2
+
+
+def _is_directory(texts: list[str]) -> bool:
+    """Many phone numbers: a phone list or a table; a card has a few (office, mobile, fax)."""
+    count = 0
+    for text in texts:
+        match = lines.PHONE_CANDIDATE.search(text)
+        if match is not None and lines.digit_count(match.group()) >= 7:
+            count += 1
+            if count > _MAX_CARD_PHONE_LINES:
+                return True
+    return False
 
 
 def _signoff(

@@ -226,8 +226,10 @@ def has_contact(line: str) -> bool:
     """A phone, an email address, a short website or an extension is on this line."""
     if "@" in line and EMAIL.search(line):
         return True
-    if URL.search(line) and len(line) < 90:
+    if len(line) < 90 and "." in line and URL.search(line):
         return True
+    if not _DIGITS.search(line):
+        return False  # neither an extension nor a phone
     if EXTENSION.search(line):
         return True
     match = PHONE_CANDIDATE.search(line)

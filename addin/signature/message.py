@@ -13,10 +13,13 @@ Features:
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.errors
 import html
+import quopri
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import Message
@@ -31,6 +34,11 @@ MAX_PARTS = 64
 _SIMPLE_FROM = re.compile(
     r'^\s*"?([^"<>,@]*?)"?\s*<([^<>\s,"]+@[^<>\s,"]+)>\s*$|^\s*()([^<>\s,"]+@[^<>\s,"]+)\s*$'
 )
+
+# The blank line after the headers; starting with a literal "\n" lets the search skip ahead fast.
+_HEADER_END = re.compile(rb"\n\r?\n")
+_HEADER_NAME = re.compile(r"([\x21-\x39\x3b-\x7e]+):")
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +58,12 @@ def parse_eml(raw: bytes) -> MailBody:
     """Read sender and body from a raw RFC 5322 message; an empty body when unreadable."""
     if not raw:
         return _EMPTY
+    raw = raw[:MAX_RAW_BYTES]
+    fast = _parse_single_part(raw)
+    if fast is not None:
+        return fast
     try:
-        message = email.message_from_bytes(raw[:MAX_RAW_BYTES])
+        message = email.message_from_bytes(raw)
     except (email.errors.MessageError, ValueError, TypeError, LookupError, IndexError):
         return _EMPTY
     from_name, from_address = _sender(message)
@@ -62,9 +74,82 @@ def parse_eml(raw: bytes) -> MailBody:
     return MailBody(_decode_part(part), content_type, from_name, from_address)
 
 
+def _parse_single_part(raw: bytes) -> MailBody | None:
+    """Read a plain single-part message without the stdlib parser; None when it is anything else.
+
+    Most messages are one text part with ASCII headers; the stdlib parser costs more than the
+    rest of the reader on them. Anything unusual (multipart, an attachment, non-ASCII or malformed
+    headers, an mbox "From " line, uuencode, broken base64) returns None, for the full parser.
+    """
+    split = _HEADER_END.search(raw)
+    if split is None:
+        return None
+    head_end = split.start()
+    if raw[head_end - 1 : head_end] == b"\r":
+        head_end -= 1
+    head = raw[:head_end]
+    if not head.isascii() or head.startswith(b"From "):
+        return None
+    headers: dict[str, str] = {}
+    current: str | None = None  # the header a folded line continues; None for a repeated one
+    started = False
+    for line in head.decode("ascii").splitlines(keepends=True):
+        if line[:1] in (" ", "\t"):
+            if not started:
+                return None
+            if current is not None:
+                headers[current] += line
+            continue
+        match = _HEADER_NAME.match(line)
+        if match is None:
+            return None
+        started = True
+        current = match.group(1).lower()
+        if current in headers:
+            current = None  # the first occurrence wins, as ``Message.get`` does
+            continue
+        headers[current] = line[match.end() :].lstrip(" \t")
+    values = {k: v.rstrip("\r\n") for k, v in headers.items()}
+    if "content-disposition" in values:
+        return None
+    content_type = values.get("content-type", "text/plain")
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind.count("/") != 1:
+        kind = "text/plain"
+    if kind not in ("text/plain", "text/html") or "*=" in content_type:
+        return None
+    charset_match = _CHARSET.search(content_type)
+    charset = charset_match.group(1).lower() if charset_match else "utf-8"
+    payload = _decode_transfer(raw[split.end() :], values.get("content-transfer-encoding", ""))
+    if payload is None:
+        return None
+    from_name, from_address = _sender_from(lambda field: values.get(field.lower()))
+    text = decode_bytes(payload[: MAX_BODY_CHARS * 4], charset)[:MAX_BODY_CHARS]
+    return MailBody(text, kind, from_name, from_address)
+
+
+def _decode_transfer(body: bytes, encoding: str) -> bytes | None:
+    """The body without its transfer encoding; None for encodings left to the full parser."""
+    encoding = encoding.strip().lower()
+    if encoding == "quoted-printable":
+        return quopri.decodestring(body)
+    if encoding == "base64":
+        try:
+            return binascii.a2b_base64(b"".join(body.splitlines()), strict_mode=False)
+        except (binascii.Error, ValueError):
+            return None
+    if encoding in ("", "7bit", "8bit", "binary"):
+        return body
+    return None
+
+
 def _sender(message: Message) -> tuple[str, str]:
+    return _sender_from(message.get)
+
+
+def _sender_from(get: Callable[[str], object]) -> tuple[str, str]:
     try:
-        value = message.get("From")
+        value = get("From")
         if value is None:
             return "", ""
         decoded = str(value)
@@ -82,7 +167,7 @@ def _sender(message: Message) -> tuple[str, str]:
     name, address = addresses[0]
     # Exchange exports carry the display name in X-From when From has only the address.
     if not name:
-        x_from = message.get("X-From")
+        x_from = get("X-From")
         if x_from:
             name = re.sub(r"\s*<[^>]*>\s*$", "", str(x_from)).strip()
     return name.strip().strip("'\""), address.strip()

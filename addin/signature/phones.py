@@ -25,6 +25,9 @@ _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _LABEL_SPLIT = re.compile(r"[|•·;,\t]|\s{3,}")
 _HOST = re.compile(r"(?:@|\b(?:www\.)?)[\w\-]+(?:\.[\w\-]+)*\.([a-z]{2})\b", re.IGNORECASE)
 _FALLBACK_REGION = "US"
+_DIGIT = re.compile(r"\d")
+# A label is a few words ("Facsimile Transmission No.:"); text further left is not one.
+_MAX_LABEL_CHARS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +87,16 @@ def read_phones(texts: list[str], region: str) -> tuple[Phone, ...]:
 
 
 def _label_text(before: str) -> str:
-    """The text between the previous separator and a number: where its label is."""
+    """The text between the previous separator and a number: where its label is.
+
+    A label set apart by spaces or a dash ("Fax:      713/853-9252", "Fax     - 713.345.8100")
+    is still the number's, unless the text before it is another number with its own label.
+    """
     parts = _LABEL_SPLIT.split(before)
-    return parts[-1][-24:] if parts else ""
+    last = parts[-1] if parts else ""
+    if not last.strip(" -:.\u2013") and len(parts) > 1 and not _DIGIT.search(parts[-2]):
+        last = parts[-2]
+    return last[-_MAX_LABEL_CHARS:]
 
 
 def _no_label_vat(text: str) -> bool:

@@ -23,22 +23,90 @@ _MAX_LINES = 4000
 _DISCLAIMER_MIN_CHARS = 80
 _RULE_STARTS = frozenset("-_=*~#+")
 _YAHOO_FOOTER = re.compile(r"^\s*do you yahoo!\?\s*$", re.IGNORECASE)
+# A bare forward of a bare forward...: how deep to look for the message the sender forwarded.
+_MAX_FORWARD_DEPTH = 4
+# A header block ends at its "Subject:" line within this many lines (long "To:" lists wrap).
+_HEADER_SPAN = 40
+_SUBJECT = re.compile(
+    r"^\s*\*?(?:subject|betreff|objet|sujet|asunto|oggetto|onderwerp|emne|temat)\s*\*?\s*:", re.I
+)
+_SUBJECT_INLINE = re.compile(r"\s(?:subject|betreff|objet|oggetto|onderwerp|emne|temat):", re.I)
+_FROM_FIELD = re.compile(
+    r"^\*?(?:from|von|de|da|van|fra|od|afzender|mittente|remitente|expéditeur|nadawca)"
+    r"\s*\*?\s*:\s*\*?\s*(\S.*)$",
+    re.I,
+)
+# Divider lines of a header block, and the date line a divider wraps onto ("05:16 PM -----").
+_DIVIDER_TEXT = re.compile(
+    r"^[-_=*\s]*(?:forwarded by|original message)|^[-\s\d/:]+(?:[AP]M)?[-\s]*$", re.I
+)
+# What follows the sender on a Notes or Exchange header line: a date, "on <date>", "To:".
+_NOTES_TRAILER = re.compile(
+    r"\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}|\s+\d{1,2}/\d{1,2}/\d{2,4}|\s+\d{1,2}:\d{2}|\tTo:|\s{3,}To:",
+    re.I,
+)
+_RAW_HEADER = re.compile(
+    r"^(?:received|return-path|x-[\w-]+|content-type|content-transfer-encoding|message-id|"
+    r"mime-version|delivered-to)\s*:",
+    re.I,
+)
+# Every attribution verb of ``lexicon.ATTRIBUTION_LINE`` contains one of these (lower case).
+_ATTRIBUTION_VERBS = ("wrote", "writes", "schrieb", "geschrieben", "écrit", "escribió", "scritto",
+                      "scrisse", "schreef", "geschreven", "skrev", "napisał", "pisze")  # fmt: skip
+# Every opener of ``lexicon.DISCLAIMER_OPENER`` contains one of these (lower case).
+_DISCLAIMER_WORDS = ("confiden", "privileged", "intended", "if you", "disclaimer", "vertraulich",
+                     "irrtümlich", "nicht der richtige", "destinatari", "riservat", "vertrouwelijk",
+                     "geadresseerde", "fortrolig", "modtager", "poufn", "adresat", "environment",
+                     "umwelt", "environnement", "stampare", "printer", "wydruk")  # fmt: skip
+# GroupWise's attribution: ">>> <ann@x.com> 2/16/01 10:41:43 am >>>".
+_GROUPWISE_ATTRIBUTION = re.compile(r"^>>>\s.*\d.*>>>\s*$")
+_ADDRESS = re.compile(r"[<\[](?:mailto:)?([^<>\[\]\s]+@[^<>\[\]\s]+)[>\]]", re.I)
+_BRACKETED_ADDRESS = re.compile(r"[<\[][^<>\[\]]*[>\]]")
 
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """Line indices of the sender's new message (quotes removed) and of its trailing footer."""
+    """Line indices of the sender's new message (quotes removed) and of its trailing footer.
+
+    ``forwarded_from`` is set when the sender wrote nothing above a forwarded or quoted message:
+    the message read is then the forwarded one, and this is its author as its header block names
+    them, ``(display name, address)`` (either may be empty).
+    """
 
     lines: tuple[int, ...]
     tail: tuple[int, ...]
+    forwarded_from: tuple[str, str] | None = None
 
 
 def find_new_message(lines: list[str]) -> NewMessage:
-    """Split the body's lines into the sender's message and its footer/disclaimer tail."""
+    """Split the body's lines into the sender's message and its footer/disclaimer tail.
+
+    A bare forward (nothing written above the forwarded message's header block) is read as the
+    forwarded message: that is the text, and the signature, the reader sees.
+    """
     end = min(len(lines), _MAX_LINES)
+    start = 0
+    forwarded_from: tuple[str, str] | None = None
+    for _ in range(_MAX_FORWARD_DEPTH):
+        kept, first_quoted, opener = _scan(lines, start, end)
+        if opener is None or any(lines[i].strip() for i in kept):
+            break
+        body_start = _header_end(lines, opener, end)
+        if body_start is None:
+            break
+        forwarded_from = _header_sender(lines, opener, body_start)
+        start = body_start
+    message = _split_tail(lines, kept, first_quoted)
+    if forwarded_from is None:
+        return message
+    return NewMessage(lines=message.lines, tail=message.tail, forwarded_from=forwarded_from)
+
+
+def _scan(lines: list[str], start: int, end: int) -> tuple[list[int], int | None, int | None]:
+    """Lines kept from ``start`` to the first quote opener, the first ``>`` line, the opener."""
     kept: list[int] = []
     first_quoted: int | None = None
-    for index in range(end):
+    for index in range(start, end):
         line = lines[index]
         stripped = line.strip()
         if not stripped:
@@ -47,6 +115,8 @@ def find_new_message(lines: list[str]) -> NewMessage:
         if lexicon.ATTACHMENT_LINE.match(stripped):
             continue
         if stripped.startswith(">") or stripped.startswith("|>"):
+            if _GROUPWISE_ATTRIBUTION.match(stripped):
+                return kept, first_quoted, index
             if first_quoted is None:
                 first_quoted = len(kept)
             continue
@@ -55,9 +125,14 @@ def find_new_message(lines: list[str]) -> NewMessage:
             lines, index, stripped, end
         ):
             if lexicon.NOTES_DATE_LINE.match(stripped):
-                _drop_notes_sender(lines, kept)
-            break
+                index = _drop_notes_sender(lines, kept, index)
+            return kept, first_quoted, index
         kept.append(index)
+    return kept, first_quoted, None
+
+
+def _split_tail(lines: list[str], kept: list[int], first_quoted: int | None) -> NewMessage:
+    """Set the trailing footers and disclaimers of the kept lines apart."""
     while kept and not lines[kept[-1]].strip():
         kept.pop()
     tail_start = _tail_start(lines, kept)
@@ -79,7 +154,10 @@ def _opens_quote(lines: list[str], index: int, stripped: str, end: int) -> bool:
     if lexicon.HEADER_FROM.match(stripped):
         return _header_block_follows(lines, index, stripped, end)
     if len(stripped) < 300:
-        if lexicon.ATTRIBUTION_LINE.match(stripped) or lexicon.ATTRIBUTION_SHORT.match(stripped):
+        lowered = stripped.lower()
+        if any(verb in lowered for verb in _ATTRIBUTION_VERBS) and (
+            lexicon.ATTRIBUTION_LINE.match(stripped) or lexicon.ATTRIBUTION_SHORT.match(stripped)
+        ):
             return True
         if (
             lexicon.ATTRIBUTION_START.match(stripped)
@@ -88,10 +166,32 @@ def _opens_quote(lines: list[str], index: int, stripped: str, end: int) -> bool:
             and len(lines[index + 1]) < 120
         ):
             return True
+    if _RAW_HEADER.match(stripped):
+        # A message pasted with its transport headers ("Received:", "Message-ID:", ...).
+        return any(
+            _RAW_HEADER.match(lines[i]) or lexicon.HEADER_FIELD.match(lines[i])
+            for i in range(index + 1, min(end, index + 3))
+        )
+    if lexicon.NOTES_TO_LINE.match(stripped):
+        # A header block that starts with its recipients ("To: / cc: / Date: / From: / Subject:").
+        window = lines[index + 1 : min(end, index + 1 + _HEADER_WINDOW)]
+        return any(lexicon.HEADER_FROM.match(t) for t in window) and any(
+            _SUBJECT.match(t) for t in window
+        )
+    if (
+        stripped[0] in _RULE_STARTS
+        and index + 1 < end
+        and len(lines[index + 1]) < 40
+        and lexicon.ATTRIBUTION_END.search(lines[index + 1])
+    ):
+        # Yahoo's attribution, wrapped: "--- Ann Lee <ann@x.com>" / "wrote:".
+        return True
     if lexicon.RULE_LINE.match(stripped):
         following = _next_nonblank(lines, index + 1, end)
         if following is not None and lexicon.HEADER_FROM.match(lines[following]):
             return _header_block_follows(lines, following, lines[following].strip(), end)
+    if "/" not in stripped:
+        return False  # the Notes lines below carry a date
     if lexicon.NOTES_DATE_LINE.match(stripped):
         return _notes_to_follows(lines, index, end)
     if lexicon.NOTES_SENDER_LINE.match(stripped):
@@ -104,9 +204,13 @@ def _opens_quote(lines: list[str], index: int, stripped: str, end: int) -> bool:
     return False
 
 
-def _drop_notes_sender(lines: list[str], kept: list[int]) -> None:
-    """Lotus Notes writes the sender (and "Sent by:") on the lines above the date: drop them."""
+def _drop_notes_sender(lines: list[str], kept: list[int], index: int) -> int:
+    """Lotus Notes writes the sender (and "Sent by:") on the lines above the date: drop them.
+
+    Returns the line where the header block starts (the sender's line when one was dropped).
+    """
     dropped = 0
+    opener = index
     while kept and dropped < 2:
         text = lines[kept[-1]].strip()
         if not text:
@@ -116,8 +220,47 @@ def _drop_notes_sender(lines: list[str], kept: list[int]) -> None:
             continue
         if len(text) >= 80 or text.endswith((".", "!", "?")):
             break
-        kept.pop()
+        opener = kept.pop()
         dropped += 1
+    return opener
+
+
+def _header_end(lines: list[str], opener: int, end: int) -> int | None:
+    """The first line after the header block opened at ``opener`` (after its "Subject:" line)."""
+    for look in range(opener, min(end, opener + _HEADER_SPAN)):
+        line = lines[look]
+        if _SUBJECT.match(line):
+            return look + 1
+        if _SUBJECT_INLINE.search(line) and lexicon.NOTES_SENDER_LINE.match(line):
+            # Lotus Notes on one line: "Ann Lee@ENRON 05/30/2001 05:02 PM  To: ... Subject: ...".
+            return look + 1
+    return None
+
+
+def _header_sender(lines: list[str], opener: int, body_start: int) -> tuple[str, str]:
+    """The forwarded message's author: its "From:" field, or the Notes sender line."""
+    candidates: list[str] = []
+    for look in range(opener, body_start):
+        stripped = lines[look].strip()
+        if not stripped or lexicon.RULE_LINE.match(stripped) or _DIVIDER_TEXT.match(stripped):
+            continue
+        from_field = _FROM_FIELD.match(stripped)
+        if from_field:
+            return _name_and_address(from_field.group(1))
+        if not lexicon.HEADER_FIELD.match(stripped) and not lexicon.NOTES_DATE_LINE.match(stripped):
+            candidates.append(stripped)
+    return _name_and_address(candidates[0]) if candidates else ("", "")
+
+
+def _name_and_address(value: str) -> tuple[str, str]:
+    """Split "Ann Lee <ann@x.com> on 05/30/2001 ..." or "Lee, Ann [mailto:ann@x.com]"."""
+    value = _NOTES_TRAILER.split(value, maxsplit=1)[0]
+    address_match = _ADDRESS.search(value)
+    address = address_match.group(1) if address_match else ""
+    name = _BRACKETED_ADDRESS.sub(" ", value).strip().strip("'\"").strip()
+    if "@" in name and " " not in name and not address:
+        return "", name
+    return name, address
 
 
 def _notes_to_follows(lines: list[str], index: int, end: int) -> bool:
@@ -200,4 +343,7 @@ def _is_disclaimer(texts: list[str]) -> bool:
     if len(joined) < _DISCLAIMER_MIN_CHARS:
         return False
     head = joined[:400]
+    lowered = head.lower()
+    if not any(word in lowered for word in _DISCLAIMER_WORDS):
+        return False  # a quick no before the patterns, for most paragraphs
     return bool(lexicon.DISCLAIMER_OPENER.search(head) and lexicon.DISCLAIMER_SUBJECT.search(head))
