@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, request
 
 from ..auth import authenticate
 from . import openapi
+from .validation import reject_nul
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,6 +22,8 @@ PUBLIC_ENDPOINTS = {"api.openapi_document"}
 def _require_identity() -> None:
     if request.endpoint not in PUBLIC_ENDPOINTS:
         authenticate()
+    for name, value in request.args.items(multi=True):
+        reject_nul(value, name)
 
 
 @api.get("/openapi.json")

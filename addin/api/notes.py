@@ -13,7 +13,8 @@ from ..services import notes
 from . import api, render
 from .validation import validated_body
 
-NOTE_ID_MAX = 2**53
+# The id column is a 32-bit INTEGER on PostgreSQL; larger ids cannot exist.
+NOTE_ID_MAX = 2**31 - 1
 
 
 @api.get("/notes")

@@ -45,7 +45,7 @@ NOTE_ID = {
     "name": "note_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 2**53},
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
 }
 
 PATHS: dict[str, dict[str, Operation]] = {

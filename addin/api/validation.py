@@ -30,6 +30,7 @@ def validated_body(schema_name: str) -> dict[str, Any]:
     error = next(iter(sorted(_validator(schema_name).iter_errors(body), key=_depth)), None)
     if error is not None:
         raise ApiError(422, "invalid_request", _describe(error))
+    reject_nul(body)
     result: dict[str, Any] = body
     return result
 
@@ -42,3 +43,17 @@ def _describe(error: ValidationError) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     field = where.lstrip(".") or "the body"
     return f"{field}: {error.message}"
+
+
+def reject_nul(value: Any, where: str = "the body") -> None:
+    """Refuse NUL characters: no text we store or send to a CRM can hold them (PostgreSQL can't)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiError(422, "invalid_request", f"{where}: contains a NUL character.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key, where)
+            reject_nul(item, f"{where}.{key}" if where != "the body" else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            reject_nul(item, f"{where}[{index}]")

@@ -109,3 +109,12 @@ def test_keys_unavailable_is_503_not_401(client, auth, entra):
     finally:
         entra.fail_jwks(False)
     assert_error(answer, 503, "keys_unavailable")
+
+
+def test_nul_characters_are_refused_everywhere(client, auth):
+    body = assert_error(
+        client.post("/api/notes", json={"contact_id": "a\x00b", "body": "x"}, headers=auth()), 422
+    )
+    assert "contact_id" in body["message"] and "NUL" in body["message"]
+    answer = client.get("/api/notes", query_string={"contact_id": "a\x00"}, headers=auth())
+    assert_error(answer, 422, "invalid_request")

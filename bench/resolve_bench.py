@@ -1,0 +1,76 @@
+"""Resolving an open item through the real API, against the sandbox at benchmark scale.
+
+Figures: API latency to resolve an item with 1 and with 31 addresses (one sender + 30
+recipients), the CRM round trips each costs (constant by design), and the same 31-address item
+resolved the naive way (one CRM query per address) as a baseline ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from addin import create_app, store
+from bench.sandbox_cache import seeded_sandbox
+from crm_adapters.sandbox import SandboxAdapter
+
+Record = Callable[[str, float], None]
+ROUNDS = 60
+
+
+def _timed(call: Callable[[], object], rounds: int = ROUNDS) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def run(record: Record) -> None:
+    contacts = int(os.environ.get("SIDEPANE_BENCH_CONTACTS", "1000000"))
+    path, report = seeded_sandbox(contacts)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'store.db'}"
+        store.upgrade(url)
+        app = create_app(
+            {
+                "DEMO": True,
+                "DATABASE_URL": url,
+                "SANDBOX_PATH": str(path),
+                "BROKER_URL": "memory://",
+            }
+        )
+        client = app.test_client()
+        headers = {"Authorization": "Bearer demo:bench"}
+        strangers = [{"address": f"someone{i}@partner{i % 5}.example"} for i in range(27)]
+        known = [{"address": a} for a in (report.shared_address, report.second_field_address)]
+        one = {"item": {"from": {"address": report.single_address}}}
+        many = {"item": {"from": {"address": report.single_address}, "to": known + strangers}}
+        many["item"]["cc"] = [{"address": report.third_field_address}]
+
+        def resolve(body: dict[str, object]) -> dict[str, object]:
+            answer = client.post("/api/items/resolve", json=body, headers=headers)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            result: dict[str, object] = answer.get_json()
+            return result
+
+        record("resolve.api_1_address_ms", _timed(lambda: resolve(one)))
+        record("resolve.api_31_addresses_ms", _timed(lambda: resolve(many)))
+        record("resolve.crm_round_trips_1_address", float(str(resolve(one)["crm_round_trips"])))
+        record("resolve.crm_round_trips_31_addresses", float(str(resolve(many)["crm_round_trips"])))
+
+        addresses = [report.single_address, report.third_field_address]
+        addresses += [r["address"] for r in known + strangers]
+        adapter = SandboxAdapter(path)
+        batched = _timed(lambda: adapter.match_contacts(addresses))
+        naive = _timed(lambda: [adapter.match_contacts([a]) for a in addresses])
+        adapter.close()
+        record("resolve.match_31_batched_ms", batched)
+        record("resolve.match_31_naive_ms", naive)
+        record("resolve.match_31_naive_over_batched", naive / batched)
+        app.extensions["store_engine"].dispose()
