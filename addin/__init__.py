@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import auth, crm, errors, health, store
     from .api import api
+    from .home import home
     from .records import records
 
     errors.init_app(app)
@@ -44,5 +45,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     health.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(records)
+    app.register_blueprint(home)
     celery_init_app(app)
     return app

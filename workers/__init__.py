@@ -21,7 +21,7 @@ def broker_settings(app: Flask) -> dict[str, Any]:
     if url:
         return {"broker_url": url}
     folder = os.path.join(app.instance_path, "broker")
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
     return {
         "broker_url": "filesystem://",
@@ -29,6 +29,8 @@ def broker_settings(app: Flask) -> dict[str, Any]:
             "data_folder_in": os.path.join(folder, "queue"),
             "data_folder_out": os.path.join(folder, "queue"),
             "processed_folder": os.path.join(folder, "processed"),
+            # Broadcast (pidbox) state; kombu's default is "control" in the working directory.
+            "control_folder": os.path.join(folder, "control"),
             "store_processed": False,
         },
     }

@@ -71,8 +71,11 @@ def wait_for(url: str, seconds: float) -> bytes:
 @pytest.mark.slow
 def test_demo_serves_then_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
     demo = subprocess.Popen(
         [*SIDEPANE, "demo", "--contacts", "150"],
+        cwd=workdir,
         env=env_for(tmp_path, SIDEPANE_PORT=str(port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -81,7 +84,10 @@ def test_demo_serves_then_stops_cleanly_on_sigterm(tmp_path):
     try:
         assert json.loads(wait_for(f"http://127.0.0.1:{port}/readyz", 90)) == {"status": "ready"}
         worker_ready = time.monotonic() + 60
-        while not list((tmp_path / "broker").glob("*")) and time.monotonic() < worker_ready:
+        while (
+            not list((tmp_path / "broker" / "control").glob("*"))
+            and time.monotonic() < worker_ready
+        ):
             time.sleep(0.2)
         time.sleep(3)  # let the worker finish starting, so we test stopping a live one
         demo.send_signal(signal.SIGTERM)
@@ -96,3 +102,4 @@ def test_demo_serves_then_stops_cleanly_on_sigterm(tmp_path):
     assert "Stopped." in output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    assert list(workdir.iterdir()) == []  # everything it writes lives in the instance folder

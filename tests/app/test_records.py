@@ -66,3 +66,26 @@ def test_the_form_says_what_is_missing(client):
     answer = client.post(form.request.path, data={"csrf": csrf, "email": "x@y.example"})
     assert answer.status_code == 422
     assert "last" in answer.get_data(as_text=True).lower()
+
+
+def test_the_demo_front_page_links_the_showcase(tmp_path, sandbox):
+    from addin import create_app
+
+    demo = create_app(
+        {
+            "DEMO": True,
+            "BROKER_URL": "memory://",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
+            "SANDBOX_PATH": str(sandbox[0]),
+        }
+    )
+    client = demo.test_client()
+    html = client.get("/").get_data(as_text=True)
+    assert "Sidepane is running" in html
+    href = html.split('<a href="http://127.0.0.1:8000', 2)[1].split('"', 1)[0]
+    assert client.get(href).status_code == 200
+    demo.extensions["store_engine"].dispose()
+
+
+def test_no_front_page_outside_the_demo(client):
+    assert client.get("/").status_code == 404
