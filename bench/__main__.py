@@ -1,4 +1,5 @@
-"""``make bench``: run every benchmark, print figures and ratios, write ``bench/results.json``.
+"""``make bench``: run every benchmark, print figures and ratios, write ``bench/results.json``
+and draw the compared figures in ``bench/results.svg``.
 
 Each benchmark module exposes ``run(record)``; ``record(name, value)`` stores one figure.
 Every figure that compares is measured against its baseline in the same run and reported as a
@@ -14,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench import chart
+
 BENCHMARKS = ("sandbox_bench", "resolve_bench", "signature_bench")
 RESULTS = Path(__file__).with_name("results.json")
+CHART = Path(__file__).with_name("results.svg")
 
 
 def main(argv: list[str]) -> int:
@@ -36,6 +40,8 @@ def main(argv: list[str]) -> int:
         print(f"   done in {time.monotonic() - started:.1f} s", flush=True)
         RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"figures written to {RESULTS}")
+    if chart.draw(results, CHART):
+        print(f"charts drawn in {CHART}")
     return 0
 
 
