@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from crm_adapters import CrmAdapter
@@ -73,7 +73,7 @@ def forget_choice(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _own(identity: Identity, environment_id: str):  # type: ignore[no-untyped-def]
+def _own(identity: Identity, environment_id: str) -> Select[tuple[ContactChoice]]:
     return select(ContactChoice).where(
         ContactChoice.tenant_id == identity.tenant_id,
         ContactChoice.user_oid == identity.user_oid,
