@@ -73,7 +73,7 @@ def forget_choice(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _own(identity: Identity, environment_id: str) -> Select[tuple[ContactChoice]]:
+def _own(identity: Identity, environment_id: str) -> Select[ContactChoice]:
     return select(ContactChoice).where(
         ContactChoice.tenant_id == identity.tenant_id,
         ContactChoice.user_oid == identity.user_oid,
