@@ -8,27 +8,17 @@ resolved the naive way (one CRM query per address) as a baseline ratio.
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from addin import create_app, store
 from bench.sandbox_cache import seeded_sandbox
+from bench.timing import median_ms
 from crm_adapters.sandbox import SandboxAdapter
 
 Record = Callable[[str, float], None]
 ROUNDS = 60
-
-
-def _timed(call: Callable[[], object], rounds: int = ROUNDS) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 def run(record: Record) -> None:
@@ -59,16 +49,16 @@ def run(record: Record) -> None:
             result: dict[str, object] = answer.get_json()
             return result
 
-        record("resolve.api_1_address_ms", _timed(lambda: resolve(one)))
-        record("resolve.api_31_addresses_ms", _timed(lambda: resolve(many)))
+        record("resolve.api_1_address_ms", median_ms(lambda: resolve(one), ROUNDS))
+        record("resolve.api_31_addresses_ms", median_ms(lambda: resolve(many), ROUNDS))
         record("resolve.crm_round_trips_1_address", float(str(resolve(one)["crm_round_trips"])))
         record("resolve.crm_round_trips_31_addresses", float(str(resolve(many)["crm_round_trips"])))
 
         addresses = [report.single_address, report.third_field_address]
         addresses += [r["address"] for r in known + strangers]
         adapter = SandboxAdapter(path)
-        batched = _timed(lambda: adapter.match_contacts(addresses))
-        naive = _timed(lambda: [adapter.match_contacts([a]) for a in addresses])
+        batched = median_ms(lambda: adapter.match_contacts(addresses), ROUNDS)
+        naive = median_ms(lambda: [adapter.match_contacts([a]) for a in addresses], ROUNDS)
         adapter.close()
         record("resolve.match_31_batched_ms", batched)
         record("resolve.match_31_naive_ms", naive)

@@ -22,6 +22,7 @@ from contextlib import closing
 from pathlib import Path
 
 from bench.sandbox_cache import sandbox_path
+from bench.timing import median_ms
 from crm_adapters.models import RecordType
 from crm_adapters.sandbox import SandboxAdapter, SeedReport, seed
 from crm_adapters.sandbox.schema import SEARCH_BLOCKS
@@ -64,16 +65,6 @@ def _seed(path: Path, contacts: int, record: Record) -> SeedReport:
     return report
 
 
-def _median_ms(call: Callable[[], object], repeats: int = REPEATS) -> float:
-    call()  # warm the page cache and the connection
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def _match(crm: SandboxAdapter, path: Path, report: SeedReport, record: Record) -> None:
     with closing(sqlite3.connect(path)) as db:
         total = db.execute("SELECT max(rowid) FROM contacts").fetchone()[0]
@@ -92,9 +83,9 @@ def _match(crm: SandboxAdapter, path: Path, report: SeedReport, record: Record) 
         *sampled,
     ]
     addresses += [f"stranger{n}@nowhere.example" for n in range(50 - len(addresses))]
-    one = _median_ms(lambda: crm.match_contacts([report.single_address]))
-    batched = _median_ms(lambda: crm.match_contacts(addresses))
-    naive = _median_ms(lambda: [crm.match_contacts([address]) for address in addresses])
+    one = median_ms(lambda: crm.match_contacts([report.single_address]), REPEATS)
+    batched = median_ms(lambda: crm.match_contacts(addresses), REPEATS)
+    naive = median_ms(lambda: [crm.match_contacts([address]) for address in addresses], REPEATS)
     print(
         f"  match 1 address: {one:.2f} ms; 50 addresses: one query {batched:.2f} ms,"
         f" one query each {naive:.2f} ms",
@@ -159,7 +150,7 @@ def _search(crm: SandboxAdapter, path: Path, record: Record) -> None:
     queries = _queries(path)
     latencies, typos, found = [], 0, 0
     for text, intended in queries:
-        latencies.append(_median_ms(lambda text=text: crm.search_records(text, TYPES, 10), 3))
+        latencies.append(median_ms(lambda text=text: crm.search_records(text, TYPES, 10), 3))
         if intended and text != intended:
             typos += 1
             found += intended in [r.name for r in crm.search_records(text, TYPES, 10)]
