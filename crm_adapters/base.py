@@ -11,6 +11,7 @@ Contract every adapter keeps (the conformance suite in ``tests/adapters/`` check
   (quotes, ``+`` and ``%`` are data, never query syntax).
 * ``save_email`` / ``save_meeting`` are idempotent by message id: saving the same item again
   returns the record made the first time with ``created=False``.
+* ``contact_context`` answers in one round trip too (accounts and related items together).
 * ``round_trips`` counts the requests the adapter made to its CRM, so callers and tests can hold
   the pane to its budget of two sequential round trips per opened item.
 
@@ -26,6 +27,7 @@ from .models import (
     Account,
     Capabilities,
     Contact,
+    ContactContext,
     ContactDraft,
     EmailActivity,
     MeetingActivity,
@@ -81,6 +83,28 @@ class CrmAdapter:
     def related_activities(self, contact_id: str, limit: int = 3) -> RelatedItems:
         """Return the contact's most recent emails and next upcoming meetings, ``limit`` each."""
         raise self._not_implemented("related_activities")
+
+    def contact_context(
+        self,
+        contact_ids: Sequence[str],
+        related_contact_id: str | None,
+        *,
+        accounts_limit: int = 5,
+        related_limit: int = 3,
+    ) -> ContactContext:
+        """Return the accounts of ``contact_ids`` and the related items of one contact together.
+
+        This is the second (and last) round trip of an opened item. The default makes two
+        requests; an adapter whose CRM can batch (Dataverse ``$batch``, Salesforce composite)
+        overrides it to make one.
+        """
+        accounts = self.get_accounts(contact_ids, accounts_limit) if contact_ids else []
+        related = (
+            self.related_activities(related_contact_id, related_limit)
+            if related_contact_id
+            else RelatedItems()
+        )
+        return ContactContext(tuple(accounts), related)
 
     # --- records ------------------------------------------------------------------------------
 

@@ -149,6 +149,15 @@ class RelatedItems:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactContext:
+    """What the pane shows beyond the contacts themselves: their accounts (rule 11) and the
+    related items of the contact the item is about (rule 12)."""
+
+    accounts: tuple[Account, ...] = ()
+    related: RelatedItems = RelatedItems()
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
     """A sender, recipient, organizer or attendee of an activity."""
 
@@ -225,3 +234,5 @@ class Capabilities:
         RecordType.OPPORTUNITY,
         RecordType.CASE,
     )
+    #: `ContactDraft` fields the CRM refuses to create a contact without (the form marks them).
+    contact_required_fields: tuple[str, ...] = ("last_name",)

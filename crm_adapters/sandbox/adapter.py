@@ -46,6 +46,7 @@ from ..models import (
     Account,
     Capabilities,
     Contact,
+    ContactContext,
     ContactDraft,
     EmailActivity,
     MeetingActivity,
@@ -75,6 +76,7 @@ class SandboxAdapter(CrmAdapter):
             RecordType.OPPORTUNITY,
             RecordType.CASE,
         ),
+        contact_required_fields=("last_name", "email"),
     )
 
     def __init__(
@@ -149,6 +151,31 @@ class SandboxAdapter(CrmAdapter):
     def related_activities(self, contact_id: str, limit: int = 3) -> RelatedItems:
         with self._request(write=False) as connection:
             return activities.related_activities(connection, contact_id, limit, self.record_url)
+
+    def contact_context(
+        self,
+        contact_ids: Sequence[str],
+        related_contact_id: str | None,
+        *,
+        accounts_limit: int = 5,
+        related_limit: int = 3,
+    ) -> ContactContext:
+        if not contact_ids and not related_contact_id:
+            return ContactContext()
+        with self._request(write=False) as connection:  # one read transaction: one round trip
+            found = (
+                accounts.get_accounts(connection, contact_ids, accounts_limit, self.record_url)
+                if contact_ids
+                else []
+            )
+            related = (
+                activities.related_activities(
+                    connection, related_contact_id, related_limit, self.record_url
+                )
+                if related_contact_id
+                else RelatedItems()
+            )
+        return ContactContext(tuple(found), related)
 
     # --- records ------------------------------------------------------------------------------
 

@@ -121,3 +121,25 @@ def test_record_url_is_absolute(adapter, known):
     url = adapter.record_url(RecordType.CONTACT, known.single_contact_id)
     assert url.startswith(("http://", "https://"))
     assert known.single_contact_id in url
+
+
+def test_contact_context_is_one_round_trip(adapter, known):
+    before = adapter.round_trips
+    context = adapter.contact_context(
+        [known.account_contact_id, known.multi_account_contact_id],
+        known.related_contact_id,
+        related_limit=10,
+    )
+    assert adapter.round_trips - before == 1
+    assert {a.id for a in context.accounts} >= {
+        a.id for a in adapter.get_accounts([known.multi_account_contact_id])
+    }
+    assert len(context.related.emails) == 10 and len(context.related.meetings) == 10
+    assert context.related == adapter.related_activities(known.related_contact_id, 10)
+
+
+def test_contact_context_of_nothing_costs_nothing(adapter):
+    before = adapter.round_trips
+    context = adapter.contact_context([], None)
+    assert adapter.round_trips == before
+    assert context.accounts == () and context.related.emails == ()
