@@ -1,0 +1,1 @@
+"""The Outlook add-in manifest: well-formed, in schema order, its URLs, SSO and the CLI."""
