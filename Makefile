@@ -8,6 +8,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Parallel test processes; the machines here have 2 cores.
 TEST_WORKERS ?= 2
+# The browser tests drive Debian's Chromium, never a browser Playwright downloads (the network
+# here refuses those downloads). Exported so the tests use the same path make installed.
+export SIDEPANE_CHROMIUM ?= /usr/bin/chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
 .PHONY: demo test lint typecheck pytest bench format clean
 
@@ -34,7 +38,13 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev
+# A file target: once Chromium is there this costs nothing. apt-get update runs only when the
+# install fails, e.g. on a machine whose package lists were never fetched.
+$(SIDEPANE_CHROMIUM):
+	$(APT_INSTALL) chromium || { apt-get update && $(APT_INSTALL) chromium; }
+	@test -x $@ || { echo "Chromium is not at $@; set SIDEPANE_CHROMIUM to its path" >&2; exit 1; }
+
+pytest: $(VENV)/.dev $(SIDEPANE_CHROMIUM)
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
