@@ -33,17 +33,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from workers import celery_init_app
 
-    from . import auth, crm, errors, health, store
+    from . import auth, crm, errors, health, i18n, store
     from .api import api
+    from .harness import harness
     from .home import home
+    from .pane import pane
     from .records import records
 
     errors.init_app(app)
+    i18n.init_app(app)
     store.init_app(app)
     crm.init_app(app)
     auth.init_app(app)
     health.init_app(app)
     app.register_blueprint(api)
+    app.register_blueprint(pane)
+    app.register_blueprint(harness)
     app.register_blueprint(records)
     app.register_blueprint(home)
     celery_init_app(app)

@@ -19,6 +19,8 @@ from .identity import Identity, InvalidToken, TokenValidator
 DEMO_TENANT = "00000000-0000-4000-8000-00000000demo"
 DEMO_TOKEN = re.compile(r"demo:([a-z][a-z0-9-]{0,31})")
 ADMIN_ROLE = "Sidepane.Admin"
+#: The demo organisation's mail domain (the sandbox's seed writes its reps' mail there too).
+DEMO_DOMAIN = "contoso.example"
 
 
 def current_identity() -> Identity:
@@ -58,7 +60,7 @@ def _demo_identity(token: str) -> Identity:
     return Identity(
         tenant_id=DEMO_TENANT,
         user_oid=f"demo-{name}",
-        email=f"{name}@sidepane.demo",
+        email=f"{name}@{DEMO_DOMAIN}",
         name=name.capitalize(),
         roles=frozenset({ADMIN_ROLE}) if name == "admin" else frozenset(),
         scopes=frozenset({"access_as_user"}),

@@ -5,6 +5,7 @@ sidepane serve                the web app on HOST:PORT (stops cleanly on Ctrl-C 
 sidepane seed --contacts N    (re)make the sandbox CRM with N realistic contacts
 sidepane db upgrade           migrate the local store to the newest schema
 sidepane openapi              print the API's OpenAPI document
+sidepane manifest             print the Outlook add-in manifest (--base-url URL --app-id GUID)
 sidepane routes | shell       Flask's own helpers
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Any
 
 import click
 from flask import current_app
@@ -51,7 +53,16 @@ def db_upgrade() -> None:
 @with_appcontext
 def seed_command(contacts: int, path: str | None, rng_seed: int) -> None:
     """Make the sandbox CRM afresh with realistic multilingual data."""
-    seed_sandbox(path or current_app.config["SANDBOX_PATH"], contacts, rng_seed)
+    if path:
+        seed_sandbox(path, contacts, rng_seed)
+        return
+    from .connections.sandbox import ENVIRONMENTS, environment_path
+
+    primary = current_app.config["SANDBOX_PATH"]
+    for environment in ENVIRONMENTS:  # the other environments are remade from this one
+        environment_path(primary, environment.id).unlink(missing_ok=True)
+    seed_sandbox(primary, contacts, rng_seed)
+    prepare_sandbox(primary, contacts)
 
 
 def seed_sandbox(path: str, contacts: int, rng_seed: int = 1) -> None:
@@ -71,6 +82,29 @@ def seed_sandbox(path: str, contacts: int, rng_seed: int = 1) -> None:
     click.echo(f"Sandbox CRM ready at {path} ({time.monotonic() - started:.1f} s).")
 
 
+def prepare_sandbox(primary: str, contacts: int) -> None:
+    """Seed or copy the sandbox environments that have no data yet, showing progress."""
+    from .connections.sandbox import prepare
+
+    bars: dict[str, Any] = {}
+    shown: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        if name not in bars:
+            label = f"Seeding {name} ({total:,} contacts)"
+            bars[name] = click.progressbar(length=total, label=label)
+            bars[name].__enter__()
+            shown[name] = 0
+        bars[name].update(done - shown[name])
+        shown[name] = done
+        if done >= total:
+            bars[name].__exit__(None, None, None)
+
+    made = prepare(primary, contacts, progress=progress)
+    if made:
+        click.echo(f"Sandbox environments ready: {', '.join(made)}.")
+
+
 @main.command("serve")
 @with_appcontext
 def serve_command() -> None:
@@ -78,15 +112,14 @@ def serve_command() -> None:
     serve_until_stopped(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-@main.command("demo")
+@main.command("demo", with_appcontext=False)
 @click.option("--contacts", default=2_000, show_default=True, help="Contacts to seed on first run.")
 def demo_command(contacts: int) -> None:
     """Run the whole product on this machine: sandbox CRM, worker and web app."""
     os.environ["SIDEPANE_DEMO"] = "true"  # the worker process inherits demo mode too
     app = create_app()
     store.upgrade(app.config["DATABASE_URL"])
-    if not os.path.exists(app.config["SANDBOX_PATH"]):
-        seed_sandbox(app.config["SANDBOX_PATH"], contacts)
+    prepare_sandbox(app.config["SANDBOX_PATH"], contacts)
     serve_until_stopped(app, with_worker=True)
 
 
@@ -98,3 +131,37 @@ main.add_command(signature_command)
 def openapi_command() -> None:
     """Print the OpenAPI document."""
     click.echo(json.dumps(openapi.document(current_app.config["BASE_URL"]), indent=2))
+
+
+@main.command("manifest", with_appcontext=False)  # needs no configuration, only its options
+@click.option(
+    "--base-url",
+    required=True,
+    envvar="SIDEPANE_BASE_URL",
+    show_envvar=True,
+    help="Public https URL the app is served at.",
+)
+@click.option(
+    "--app-id",
+    required=True,
+    envvar="SIDEPANE_API_AUDIENCE",
+    show_envvar=True,
+    help="The add-in's Entra application (client) id.",
+)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the manifest to this file instead of stdout.",
+)
+def manifest_command(base_url: str, app_id: str, output: str) -> None:
+    """Print the Outlook add-in manifest for the app served at BASE_URL."""
+    from manifest import build_manifest
+
+    try:
+        xml = build_manifest(base_url, app_id)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    with click.open_file(output, "w", encoding="utf-8") as handle:
+        handle.write(xml)

@@ -10,8 +10,11 @@ DEMO                 demo mode: the demo identity and the dev harness; loopback 
 HOST, PORT           where ``sidepane serve`` / ``sidepane demo`` listen (127.0.0.1:8000).
 BASE_URL             public URL of the app (record links); derived from HOST and PORT if unset.
 DATABASE_URL         local store (SQLAlchemy URL); SQLite in the instance folder by default.
-CRM                  registry name of the CRM adapter ("sandbox").
-SANDBOX_PATH         SQLite file of the sandbox CRM.
+CRMS                 the CRMs reps may connect to, by registry name; the first is the default.
+SANDBOX_PATH         SQLite file of the sandbox CRM's production environment (others beside it).
+INLINE_CONTACT_CREATION  Add to CRM opens our New contact form (true) or the CRM's own (false).
+RELATED_ITEMS        how many related items the pane shows before "Show more" (up to 10).
+OFFICE_JS_URL        where the pane loads Office.js from (Microsoft's CDN; a stand-in in demo).
 API_AUDIENCE         the add-in's Entra app (client) id; access tokens must be issued for it.
 ENTRA_AUTHORITY      where Entra's keys live (https://login.microsoftonline.com).
 ALLOWED_TENANTS      optional list of Entra tenant ids allowed to call the API.
@@ -28,6 +31,11 @@ from typing import Any
 
 from flask import Config
 
+#: Microsoft's hosted Office.js, the only third-party script the pane loads.
+OFFICE_JS_CDN = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
+#: The local stand-in that plays Outlook in demo mode and in tests.
+OFFICE_JS_STANDIN = "/static/harness/office.js"
+
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete; the app refuses to start."""
@@ -42,7 +50,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PORT": 8000,
         "BASE_URL": "",
         "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "sidepane.db"),
-        "CRM": "sandbox",
+        "CRMS": ["sandbox"],
         "SANDBOX_PATH": os.path.join(instance_path, "sandbox.db"),
         "API_AUDIENCE": "",
         "ENTRA_AUTHORITY": "https://login.microsoftonline.com",
@@ -51,6 +59,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "INTERNAL_DOMAINS": [],
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "BROKER_URL": "",
+        "INLINE_CONTACT_CREATION": True,
+        "RELATED_ITEMS": 3,
+        "OFFICE_JS_URL": OFFICE_JS_CDN,
     }
 
 
@@ -74,6 +85,17 @@ def finish(config: Config) -> None:
     if isinstance(domains, str):
         domains = [d for d in domains.replace(",", " ").split() if d]
     config["INTERNAL_DOMAINS"] = [d.lower().lstrip("@") for d in domains]
+    crms = config["CRMS"]
+    if isinstance(crms, str):
+        crms = [c for c in crms.replace(",", " ").split() if c]
+    if not crms:
+        raise ConfigError("Set SIDEPANE_CRMS to at least one CRM, e.g. 'sandbox'.")
+    config["CRMS"] = list(crms)
+    config["RELATED_ITEMS"] = min(max(int(config["RELATED_ITEMS"]), 1), 10)
+    if config["DEMO"] and not config["INTERNAL_DOMAINS"]:
+        config["INTERNAL_DOMAINS"] = ["contoso.example"]  # the demo organisation's own domain
+    if config["DEMO"] and config["OFFICE_JS_URL"] == OFFICE_JS_CDN:
+        config["OFFICE_JS_URL"] = OFFICE_JS_STANDIN  # the harness plays Outlook
     if config["DEMO"]:
         if not is_loopback(str(config["HOST"])):
             raise ConfigError(

@@ -1,39 +1,97 @@
-"""The CRM adapter a request talks to.
+"""The CRM a request talks to: the rep's connected environment, through its directory.
 
-Today every rep uses the CRM the deployment names in ``CRM`` (the sandbox by default). The
-environment picker (the pane's issue) and the Dynamics and Salesforce sign-ins replace
-`_build` with the rep's own connected environment; views and services only ever call
-`adapter()` and `environment_id()`.
+``CRMS`` names the CRMs this deployment offers (the first is where a new rep starts). Each has
+a directory (`addin.connections`) that lists the rep's environments and opens adapters. Views
+and services only ever call `connection()`, `environment()` and `adapter()`.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from collections.abc import Mapping
+
+from flask import Flask, abort, current_app, g
 
 from crm_adapters import CrmAdapter, load_adapter
+from crm_adapters.models import Environment
 
-SANDBOX_ENVIRONMENT = "sandbox"
+from . import connections, store
+from .auth import current_identity
+from .connections import ConnectionState, Directory
+from .connections.sandbox import SandboxDirectory
+from .errors import ApiError
+
+#: Directory of each CRM, as "module:Class"; each takes the app's configuration.
+DIRECTORIES = {"sandbox": "addin.connections.sandbox:SandboxDirectory"}
 
 
-def adapter() -> CrmAdapter:
-    """Return this request's adapter, connecting on first use."""
-    if "crm_adapter" not in g:
-        g.crm_adapter = _build()
-    crm: CrmAdapter = g.crm_adapter
-    return crm
+def directories() -> Mapping[str, Directory]:
+    """Return the directories of the CRMs this deployment offers, by name."""
+    found: Mapping[str, Directory] = current_app.extensions["crm_directories"]
+    return found
+
+
+def sandbox_directory() -> SandboxDirectory:
+    """Return the sandbox's directory; 404 when this deployment does not offer the sandbox."""
+    directory = directories().get("sandbox")
+    if not isinstance(directory, SandboxDirectory):
+        abort(404)
+    return directory
+
+
+def default_crm() -> str:
+    """Return the CRM a rep starts with."""
+    crms: list[str] = current_app.config["CRMS"]
+    return crms[0]
+
+
+def connection() -> ConnectionState:
+    """Return the calling rep's connection, connecting by rule 3 on first open."""
+    if "crm_connection" not in g:
+        g.crm_connection = connections.state(
+            store.session(), current_identity(), directories(), default_crm()
+        )
+    found: ConnectionState = g.crm_connection
+    return found
+
+
+def forget_connection() -> None:
+    """Drop this request's view of the connection after the rep changed it."""
+    g.pop("crm_connection", None)
+    _close(None)
+
+
+def environment() -> Environment:
+    """Return the rep's connected environment, or refuse with what to do."""
+    state = connection()
+    if state.environment is not None:
+        return state.environment
+    if state.status == "signed_out":
+        raise ApiError(409, "signed_out", "You signed out of the CRM. Sign in again in the pane.")
+    if state.status == "no_environments":
+        raise ApiError(
+            409,
+            "no_environments",
+            "Your account has no CRM environment. Ask your admin to give you access to one.",
+        )
+    raise ApiError(
+        409,
+        "choose_environment",
+        "You have several CRM environments: choose one in the pane first.",
+    )
 
 
 def environment_id() -> str:
     """Return the id of the environment this request's adapter is connected to."""
-    return SANDBOX_ENVIRONMENT
+    return environment().id
 
 
-def _build() -> CrmAdapter:
-    config = current_app.config
-    adapter_class = load_adapter(config["CRM"])
-    return adapter_class(  # type: ignore[call-arg]
-        config["SANDBOX_PATH"], base_url=config["BASE_URL"], environment_id=SANDBOX_ENVIRONMENT
-    )
+def adapter() -> CrmAdapter:
+    """Return this request's adapter on the rep's environment, opening it on first use."""
+    if "crm_adapter" not in g:
+        env = environment()
+        g.crm_adapter = directories()[env.crm].adapter(env)
+    crm: CrmAdapter = g.crm_adapter
+    return crm
 
 
 def _close(_error: BaseException | None) -> None:
@@ -42,7 +100,19 @@ def _close(_error: BaseException | None) -> None:
         crm.close()
 
 
+def _build_directories(app: Flask) -> dict[str, Directory]:
+    from importlib import import_module
+
+    built: dict[str, Directory] = {}
+    for name in app.config["CRMS"]:
+        load_adapter(name)  # an unknown name fails here, with the registry's "did you mean"
+        module_name, _, class_name = DIRECTORIES[name].partition(":")
+        directory_class = getattr(import_module(module_name), class_name)
+        built[name] = directory_class.from_config(app.config)
+    return built
+
+
 def init_app(app: Flask) -> None:
-    """Check the configured CRM exists and close adapters with each request."""
-    load_adapter(app.config["CRM"])
+    """Build the directories of the configured CRMs and close adapters with each request."""
+    app.extensions["crm_directories"] = _build_directories(app)
     app.teardown_appcontext(_close)

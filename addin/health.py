@@ -6,7 +6,6 @@ it is configured for is there; a 503 names each check that failed.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -50,9 +49,10 @@ def _store_ready() -> str:
 
 
 def _crm_ready() -> str:
-    config = current_app.config
-    if config["CRM"] == "sandbox" and not os.path.exists(config["SANDBOX_PATH"]):
-        return "The sandbox CRM has no data yet: run 'sidepane seed'."
+    sandbox = current_app.extensions["crm_directories"].get("sandbox")
+    if sandbox is not None and sandbox.missing():
+        missing = ", ".join(sandbox.missing())
+        return f"The sandbox CRM has no data yet for {missing}: run 'sidepane seed'."
     return ""
 
 

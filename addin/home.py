@@ -1,4 +1,4 @@
-"""The demo's front page: what runs, and where to look, until the dev harness takes its place.
+"""The demo's front door: ``/`` opens the dev harness; ``/about`` says what runs and where to look.
 
 Shown only in demo mode; a production deployment has no page at ``/``.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
 from crm_adapters.models import RecordType
 from crm_adapters.sandbox import load_seed_report
@@ -37,15 +37,27 @@ SHOWCASE = (
 
 @home.get("/")
 def index() -> Any:
-    """Show what the demo offers."""
+    """Open the demo on the dev harness."""
+    if not current_app.config["DEMO"]:
+        abort(404)
+    return redirect(url_for("harness.page"))
+
+
+@home.get("/about")
+def about() -> Any:
+    """Show what the demo runs and its showcase records."""
     if not current_app.config["DEMO"]:
         abort(404)
     report = load_seed_report(current_app.config["SANDBOX_PATH"])
     links = []
     if report is not None:
-        adapter = crm.adapter()
-        links = [
-            (label, adapter.record_url(kind, getattr(report, field)))
-            for label, kind, field in SHOWCASE
-        ]
+        directory = crm.sandbox_directory()
+        adapter = directory.adapter(directory.primary())
+        try:
+            links = [
+                (label, adapter.record_url(kind, getattr(report, field)))
+                for label, kind, field in SHOWCASE
+            ]
+        finally:
+            adapter.close()
     return render_template("home.html", report=report, links=links)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 
 from crm_adapters import CrmError
 from crm_adapters.models import ContactDraft, RecordType
@@ -33,8 +33,17 @@ RECORD_TYPES = {t.value for t in RecordType}
 
 @records.before_request
 def _only_for_the_sandbox() -> None:
-    if current_app.config["CRM"] != "sandbox":
+    if "sandbox" not in current_app.config["CRMS"]:
         abort(404)
+
+
+@records.url_value_preprocessor
+def _open_environment(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    directory = crm.sandbox_directory()
+    environment = directory.find((values or {}).get("environment_id", ""))
+    if environment is None:
+        abort(404)
+    g.crm_adapter = directory.adapter(environment)  # closed with the request, like crm.adapter()
 
 
 @records.get("/contact/new")
@@ -54,7 +63,7 @@ def create_contact(environment_id: str) -> Any:
         abort(400)
     draft = {name: request.form.get(name, "").strip()[:320] for name in DRAFT_FIELDS}
     try:
-        contact = crm.adapter().create_contact(ContactDraft(**draft))
+        contact = g.crm_adapter.create_contact(ContactDraft(**draft))
     except CrmError as error:
         return render_template(
             "records/new_contact.html",
@@ -72,7 +81,7 @@ def record(environment_id: str, record_type: str, record_id: str) -> Any:
     if record_type not in RECORD_TYPES:
         abort(404)
     try:
-        data = crm.adapter().get_record(record_type, record_id)  # type: ignore[attr-defined]
+        data = g.crm_adapter.get_record(record_type, record_id)
     except CrmError:
         abort(404)
     fields = {k: v for k, v in data.items() if not isinstance(v, list | dict)}

@@ -43,6 +43,8 @@ def serve_until_stopped(app: Flask, *, with_worker: bool = False) -> None:
     worker = start_worker() if with_worker else None
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     click.echo(f"Sidepane is serving on {app.config['BASE_URL']}  (Ctrl-C stops it)")
+    if app.config["DEMO"]:
+        click.echo(f"Open the dev harness: {app.config['BASE_URL']}/harness")
     try:
         server.serve_forever()
     except (_Stop, KeyboardInterrupt):

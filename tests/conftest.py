@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from addin import create_app, store
+from addin.connections.sandbox import ENVIRONMENTS, environment_path, prepare
 from crm_adapters.sandbox import SeedReport, seed
 from tests.emulators.fixtures import entra  # noqa: F401  (re-exported fixture)
 
@@ -32,9 +33,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def seeded_sandbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SeedReport]:
-    """Seed one small sandbox per test process; tests copy it before writing."""
+    """Seed one small sandbox per test process (every environment); tests copy it to write."""
     path = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
     report = seed(path, SANDBOX_CONTACTS, seed=7)
+    prepare(str(path), SANDBOX_CONTACTS)  # the other environments: copies and a small Fabrikam
     return path, report
 
 
@@ -43,7 +45,10 @@ def sandbox(seeded_sandbox: tuple[Path, SeedReport], tmp_path: Path) -> tuple[Pa
     """Return a private copy of the seeded sandbox and what the seed guarantees in it."""
     source, report = seeded_sandbox
     target = tmp_path / "sandbox.db"
-    shutil.copyfile(source, target)
+    for environment in ENVIRONMENTS:
+        shutil.copyfile(
+            environment_path(source, environment.id), environment_path(target, environment.id)
+        )
     return target, report
 
 

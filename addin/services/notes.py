@@ -31,6 +31,28 @@ def list_notes(
     return list(session.scalars(query))
 
 
+def notes_by_contact(
+    *, session: Session, identity: Identity, environment_id: str, contact_ids: list[str]
+) -> dict[str, list[PrivateNote]]:
+    """Return the rep's notes on each of these contacts, newest first, in one query."""
+    found: dict[str, list[PrivateNote]] = {contact_id: [] for contact_id in contact_ids}
+    if not contact_ids:
+        return found
+    query = (
+        select(PrivateNote)
+        .where(
+            PrivateNote.tenant_id == identity.tenant_id,
+            PrivateNote.user_oid == identity.user_oid,
+            PrivateNote.environment_id == environment_id,
+            PrivateNote.contact_id.in_(contact_ids),
+        )
+        .order_by(PrivateNote.updated_at.desc(), PrivateNote.id.desc())
+    )
+    for note in session.scalars(query):
+        found[note.contact_id].append(note)
+    return found
+
+
 def create_note(
     *, session: Session, identity: Identity, environment_id: str, contact_id: str, body: str
 ) -> PrivateNote:

@@ -71,6 +71,7 @@ def resolve_item(
     environment_id: str,
     recipients: Iterable[Recipient],
     mailbox: str = "",
+    shared_mailbox: str = "",
     internal_domains: Sequence[str] = (),
     email_fields: Sequence[str] = EMAIL_FIELDS,
 ) -> Resolution:
@@ -95,7 +96,11 @@ def resolve_item(
     round_trips = adapter.round_trips - before
 
     choices = _choices_for(session, identity, environment_id, list(by_address))
-    own = {a for a in (_safe_normalise(mailbox), _safe_normalise(identity.email)) if a}
+    own = {
+        a
+        for a in map(_safe_normalise, (mailbox, shared_mailbox, identity.email))
+        if a  # the rep's own mailbox, the shared one the item is in, and the signed-in rep
+    }
     internal = {d.lower() for d in internal_domains}
     for address, entry in by_address.items():
         entry.contacts = list(matches.get(address, []))

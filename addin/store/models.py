@@ -2,14 +2,14 @@
 
 Nothing here is CRM data: the CRM stays the source of truth. These rows are what the CRM must
 not hold (private notes, rule 10) or what makes the pane remember a rep's decisions (contact
-choices, rule 7).
+choices, rule 7; the connected environment and the environments used most recently, rules 3-4).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,3 +56,39 @@ class ContactChoice(Base):
     address: Mapped[str] = mapped_column(String(320))
     contact_id: Mapped[str] = mapped_column(String(200))
     chosen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrmConnection(Base):
+    """The CRM environment a rep's pane is connected to, or that the rep signed out of (rule 4).
+
+    No row means the rep never opened the pane: the automatic-connection rule (rule 3) decides.
+    """
+
+    __tablename__ = "crm_connections"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_oid", name="uq_crm_connection"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    crm: Mapped[str] = mapped_column(String(40))
+    environment_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signed_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EnvironmentUse(Base):
+    """When a rep last worked in an environment: the picker lists the most recent first."""
+
+    __tablename__ = "environment_uses"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "user_oid", "crm", "environment_id", name="uq_environment_use"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    crm: Mapped[str] = mapped_column(String(40))
+    environment_id: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,305 @@
+/*
+ * pane.js: the bridge between Office.js and Sidepane's server-rendered pane.
+ *
+ * It reads the open item through Office.js (read and compose mode, messages and meetings,
+ * shared mailboxes), posts it with the rep's token to /pane/* and swaps the HTML it gets back
+ * into the page. Forms marked data-post are sent the same way. When a pinned pane's item
+ * changes, or nothing is selected, it renders again. No framework, no build step.
+ *
+ * Attributes the server's HTML uses:
+ *   form[data-post=URL]         send the form's fields (and the item) to URL on submit
+ *   [data-with-body]            also send the item's text body (for reading the signature)
+ *   [data-target=SELECTOR]      swap the answer into SELECTOR ("closest:SEL" looks upwards);
+ *                               default: the whole pane
+ *   [data-load=URL]             fetch URL into this element as soon as it appears
+ *   [data-show-more]            reveal the hidden [data-more] items of the list before it
+ *   [data-autofocus]            move the keyboard focus there after a swap
+ *   [data-retry]                repeat the last request
+ *   role=tab / role=tabpanel    tabs, with arrow keys, Home and End
+ */
+(function () {
+  "use strict";
+
+  const MAX_PEOPLE = 500;
+  const BODY_MAX = 100000;
+  const pane = document.getElementById("pane");
+  const status = document.getElementById("status");
+
+  const state = {
+    item: null, // what we send: the item as read from Office.js
+    officeItem: null,
+    body: null, // the body is read once per item, only when needed
+    generation: 0, // bumps on every item change; stale answers are dropped
+    language: navigator.language || "en-US",
+    tab: "tab-contacts",
+    token: null,
+    last: null, // the last request, for "Try again"
+  };
+
+  // --- Office.js ---------------------------------------------------------------------------
+
+  function call(start) {
+    return new Promise(function (resolve, reject) {
+      start(function (result) {
+        if (result.status === Office.AsyncResultStatus.Succeeded) resolve(result.value);
+        else reject(result.error || new Error("Office.js call failed"));
+      });
+    });
+  }
+
+  // Read mode gives values; compose mode gives objects with getAsync.
+  function value(property) {
+    if (property && typeof property.getAsync === "function") {
+      return call(function (done) { property.getAsync(done); });
+    }
+    return Promise.resolve(property);
+  }
+
+  function person(details) {
+    if (!details || !details.emailAddress) return null;
+    return { address: String(details.emailAddress).slice(0, 320), name: String(details.displayName || "").slice(0, 256) };
+  }
+
+  function people(list) {
+    return (list || []).map(person).filter(Boolean).slice(0, MAX_PEOPLE);
+  }
+
+  async function optional(promise, fallback) {
+    try { return await promise; } catch (error) { return fallback; }
+  }
+
+  async function readItem(item) {
+    if (!item) return null;
+    const compose = !!(item.subject && typeof item.subject.getAsync === "function");
+    const appointment = item.itemType === Office.MailboxEnums.ItemType.Appointment;
+    const read = {
+      type: appointment ? "appointment" : "message",
+      mode: compose ? "compose" : "read",
+      subject: String((await optional(value(item.subject), "")) || "").slice(0, 1000),
+      mailbox: (Office.context.mailbox.userProfile || {}).emailAddress || "",
+    };
+    if (appointment) {
+      read.organizer = person(await optional(value(item.organizer), null));
+      read.attendees = people((await optional(value(item.requiredAttendees), [])).concat(
+        await optional(value(item.optionalAttendees), [])));
+    } else {
+      read.from = person(await optional(value(item.from), null));
+      read.to = people(await optional(value(item.to), []));
+      read.cc = people(await optional(value(item.cc), []));
+      if (compose) read.bcc = people(await optional(value(item.bcc), [])); // not in read mode
+    }
+    if (!compose) {
+      read.internet_message_id = item.internetMessageId || "";
+      read.item_id = item.itemId
+        ? Office.context.mailbox.convertToRestId(item.itemId, Office.MailboxEnums.RestVersion.v2_0)
+        : "";
+    }
+    read.conversation_id = item.conversationId || "";
+    read.shared = await readShared(item);
+    return read;
+  }
+
+  async function readShared(item) {
+    if (typeof item.getSharedPropertiesAsync !== "function") return null;
+    // It fails on an item that is not in a shared folder: that simply means "not shared".
+    const shared = await optional(call(function (done) { item.getSharedPropertiesAsync(done); }), null);
+    return shared && shared.owner ? { owner: shared.owner, permissions: shared.delegatePermissions || 0 } : null;
+  }
+
+  async function readBody() {
+    if (state.body === null) {
+      const item = state.officeItem;
+      const text = item && item.body
+        ? await optional(call(function (done) { item.body.getAsync(Office.CoercionType.Text, done); }), "")
+        : "";
+      state.body = String(text || "").slice(0, BODY_MAX);
+    }
+    return state.body;
+  }
+
+  async function accessToken(fresh) {
+    if (!state.token || fresh) {
+      state.token = await OfficeRuntime.auth.getAccessToken({
+        allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: true,
+      });
+    }
+    return state.token;
+  }
+
+  // --- talking to the server ---------------------------------------------------------------
+
+  async function post(url, fields, options) {
+    const generation = state.generation;
+    const target = options.target || pane;
+    state.last = { url: url, fields: fields, options: options };
+    const payload = { item: state.item, fields: fields };
+    if (options.withBody) payload.body = await readBody();
+    busy(true);
+    let response;
+    try {
+      response = await send(url, payload, false);
+      if (response.status === 401) response = await send(url, payload, true); // token expired
+    } catch (error) {
+      if (generation === state.generation) showTemplate("offline");
+      busy(false);
+      return;
+    }
+    const html = await response.text();
+    busy(false);
+    if (generation !== state.generation || !target.isConnected) return; // another item since
+    swap(target, html);
+  }
+
+  async function send(url, payload, freshToken) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "text/html",
+        "Accept-Language": state.language,
+        "Authorization": "Bearer " + (await accessToken(freshToken)),
+      },
+      body: JSON.stringify(payload),
+    });
+  }
+
+  function busy(on) {
+    pane.setAttribute("aria-busy", on ? "true" : "false");
+    document.documentElement.classList.toggle("is-busy", on);
+  }
+
+  function swap(target, html) {
+    target.innerHTML = html;
+    restoreTab(target);
+    target.querySelectorAll("[data-load]").forEach(load);
+    const focus = target.querySelector("[data-autofocus]");
+    if (focus) {
+      focus.focus();
+      if (focus.getAttribute("role") === "status" || focus.getAttribute("role") === "alert") announce(focus.textContent);
+    }
+  }
+
+  function load(element) {
+    post(element.getAttribute("data-load"), {}, { target: element, withBody: element.hasAttribute("data-with-body") });
+  }
+
+  function announce(text) {
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text.trim(); }, 50);
+  }
+
+  function showTemplate(id) {
+    const template = document.getElementById(id);
+    pane.replaceChildren(template.content.cloneNode(true));
+    pane.setAttribute("aria-busy", "false");
+  }
+
+  function targetOf(element) {
+    const selector = element.getAttribute("data-target");
+    if (!selector) return pane;
+    if (selector.startsWith("closest:")) return element.closest(selector.slice(8)) || pane;
+    return document.querySelector(selector) || pane;
+  }
+
+  // --- the item ----------------------------------------------------------------------------
+
+  async function itemChanged() {
+    state.generation += 1;
+    const generation = state.generation;
+    state.officeItem = Office.context.mailbox.item;
+    state.body = null;
+    state.tab = "tab-contacts";
+    let item = null;
+    try {
+      item = await readItem(state.officeItem);
+    } catch (error) {
+      item = null;
+    }
+    if (generation !== state.generation) return;
+    state.item = item;
+    post("/pane/view", {}, {});
+  }
+
+  // --- tabs --------------------------------------------------------------------------------
+
+  function selectTab(tab, focus) {
+    const list = tab.closest("[role=tablist]");
+    list.querySelectorAll("[role=tab]").forEach(function (other) {
+      const selected = other === tab;
+      other.setAttribute("aria-selected", selected ? "true" : "false");
+      other.tabIndex = selected ? 0 : -1;
+      const panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !selected;
+    });
+    state.tab = tab.id;
+    if (focus) tab.focus();
+  }
+
+  function restoreTab(root) {
+    const tab = root.querySelector("#" + CSS.escape(state.tab));
+    if (tab && tab.getAttribute("role") === "tab") selectTab(tab, false);
+  }
+
+  document.addEventListener("click", function (event) {
+    const tab = event.target.closest("[role=tab]");
+    if (tab) return selectTab(tab, true);
+    const more = event.target.closest("[data-show-more]");
+    if (more) {
+      const list = more.previousElementSibling;
+      const hidden = list ? list.querySelectorAll("[data-more][hidden]") : [];
+      hidden.forEach(function (item) { item.hidden = false; });
+      more.hidden = true;
+      const first = hidden[0] && hidden[0].querySelector("a");
+      if (first) first.focus();
+      return;
+    }
+    if (event.target.closest("[data-retry]") && state.last) {
+      post(state.last.url, state.last.fields, state.last.options);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const tab = event.target.closest("[role=tab]");
+    if (!tab) return;
+    const tabs = Array.from(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    const index = tabs.indexOf(tab);
+    const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    selectTab(tabs[(moves[event.key] + tabs.length) % tabs.length], true);
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-post]");
+    if (!form) return;
+    event.preventDefault();
+    if (!form.noValidate && !form.reportValidity()) return;
+    const fields = {};
+    new FormData(form).forEach(function (value, name) { fields[name] = String(value); });
+    post(form.getAttribute("data-post"), fields, { target: targetOf(form), withBody: form.hasAttribute("data-with-body") });
+  });
+
+  // --- start -------------------------------------------------------------------------------
+
+  function applyTheme(theme) {
+    if (!theme || !theme.bodyBackgroundColor) return;
+    const hex = theme.bodyBackgroundColor.replace("#", "");
+    const [r, g, b] = [0, 2, 4].map(function (i) { return parseInt(hex.substr(i, 2), 16); });
+    const dark = (0.2126 * r + 0.7152 * g + 0.0722 * b) < 128;
+    document.documentElement.setAttribute("data-theme", dark ? "dark" : "light");
+  }
+
+  Office.onReady(function () {
+    const context = Office.context || {};
+    state.language = context.displayLanguage || state.language;
+    document.documentElement.lang = state.language;
+    applyTheme(context.officeTheme);
+    const mailbox = context.mailbox;
+    if (!mailbox) return showTemplate("no-item");
+    if (typeof mailbox.addHandlerAsync === "function") {
+      mailbox.addHandlerAsync(Office.EventType.ItemChanged, itemChanged); // pinned pane
+    }
+    itemChanged();
+  });
+}());
