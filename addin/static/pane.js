@@ -147,7 +147,7 @@
     const html = await response.text();
     busy(false);
     if (generation !== state.generation || !target.isConnected) return; // another item since
-    swap(target, html);
+    swap(target, html, options.focus);
   }
 
   async function send(url, payload, freshToken) {
@@ -169,11 +169,12 @@
     document.documentElement.classList.toggle("is-busy", on);
   }
 
-  function swap(target, html) {
+  // After the rep's own action, move the focus to what changed; never when Outlook changed item.
+  function swap(target, html, moveFocus) {
     target.innerHTML = html;
     restoreTab(target);
     target.querySelectorAll("[data-load]").forEach(load);
-    const focus = target.querySelector("[data-autofocus]");
+    const focus = moveFocus ? target.querySelector("[data-autofocus]") : null;
     if (focus) {
       focus.focus();
       if (focus.getAttribute("role") === "status" || focus.getAttribute("role") === "alert") announce(focus.textContent);
@@ -255,7 +256,7 @@
       return;
     }
     if (event.target.closest("[data-retry]") && state.last) {
-      post(state.last.url, state.last.fields, state.last.options);
+      post(state.last.url, state.last.fields, Object.assign({}, state.last.options, { focus: true }));
     }
   });
 
@@ -277,7 +278,9 @@
     if (!form.noValidate && !form.reportValidity()) return;
     const fields = {};
     new FormData(form).forEach(function (value, name) { fields[name] = String(value); });
-    post(form.getAttribute("data-post"), fields, { target: targetOf(form), withBody: form.hasAttribute("data-with-body") });
+    post(form.getAttribute("data-post"), fields, {
+      target: targetOf(form), withBody: form.hasAttribute("data-with-body"), focus: true,
+    });
   });
 
   // --- start -------------------------------------------------------------------------------
