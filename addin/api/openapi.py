@@ -24,13 +24,16 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "The body is not valid JSON.",
         401: "No valid bearer token.",
         404: "Not found (or not yours).",
+        409: "The rep has no CRM environment connected yet (choose_environment, signed_out, "
+        "no_environments): connect in the pane first.",
         413: "The body is too large.",
         415: "The body is not JSON.",
         422: "The body does not match the schema, or a value is invalid.",
         429: "The CRM asked us to slow down; see Retry-After.",
         503: "The CRM or the identity provider is not reachable; try again.",
     }
-    return {str(s): _json(ref("Error"), text[s]) for s in (401, *statuses)}
+    # Every call with errors works in the rep's connected CRM environment, hence 409 everywhere.
+    return {str(s): _json(ref("Error"), text[s]) for s in (401, 409, *statuses)}
 
 
 def _op(summary: str, responses: dict[str, Any], **extra: Any) -> Operation:
