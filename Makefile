@@ -56,3 +56,22 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# The pane's strings in every language (README, "Translations"): extract the _() strings of the
+# files babel.cfg lists into messages.pot (left alone when only its date would change), merge it
+# into each language's messages.po, then compile the .mo files the app loads (they are committed,
+# so a plain install runs translated). New strings come out empty: translate them, run it again.
+# tests/i18n fails while a string is missing from the template, untranslated or not compiled.
+TRANSLATIONS := addin/translations
+.PHONY: translations
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext --sort-by-file \
+		--project=Sidepane --copyright-holder="Sidepane contributors" \
+		-o $(TRANSLATIONS)/messages.pot.new .
+	@if diff -q -I '^"POT-Creation-Date:' $(TRANSLATIONS)/messages.pot \
+		$(TRANSLATIONS)/messages.pot.new >/dev/null 2>&1; \
+	then rm $(TRANSLATIONS)/messages.pot.new; \
+	else mv $(TRANSLATIONS)/messages.pot.new $(TRANSLATIONS)/messages.pot; fi
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --previous
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
