@@ -65,7 +65,7 @@ clean:
 TRANSLATIONS := addin/translations
 .PHONY: translations
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext --sort-by-file \
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-by-file \
 		--project=Sidepane --copyright-holder="Sidepane contributors" \
 		-o $(TRANSLATIONS)/messages.pot.new .
 	@if diff -q -I '^"POT-Creation-Date:' $(TRANSLATIONS)/messages.pot \

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from crm_adapters import errors as crm
 
@@ -34,9 +34,12 @@ def for_crm_error(error: crm.CrmError) -> tuple[int, str, str]:
         return (
             429,
             "crm_rate_limited",
-            _(
-                "The CRM is busy. Try again in %(seconds)s seconds.",
-                seconds=max(1, round(error.retry_after)),
+            str(
+                ngettext(
+                    "The CRM is busy. Try again in %(num)s second.",
+                    "The CRM is busy. Try again in %(num)s seconds.",
+                    max(1, round(error.retry_after)),
+                )
             ),
         )
     if isinstance(error, crm.Unavailable):
@@ -56,6 +59,37 @@ def for_crm_error(error: crm.CrmError) -> tuple[int, str, str]:
     if isinstance(error, crm.Conflict):
         return 409, "crm_conflict", _("The CRM reports a conflict: %(detail)s", detail=detail)
     return 502, "crm_error", _("The CRM answered with an error. Try again in a moment.")
+
+
+def for_api_error(code: str, message: str) -> str:
+    """Return the rep's message for one of our own errors, by its code.
+
+    The JSON API keeps the English message; the pane says it in the rep's language. A code
+    without an entry here keeps its English message.
+    """
+    translated = {
+        "missing_token": lambda: _("Sidepane could not sign you in. Close and reopen the pane."),
+        "signed_out": lambda: _("You signed out of the CRM. Sign in again."),
+        "no_environments": lambda: _(
+            "Your account has no CRM environment. Ask your admin to give you access to one."
+        ),
+        "choose_environment": lambda: _("Choose your CRM environment first."),
+        "unknown_environment": lambda: _(
+            "This environment is not one of yours. Choose one from the list."
+        ),
+        "unknown_crm": lambda: _("Your organisation does not offer this CRM."),
+        "invalid_item": lambda: _(
+            "Outlook sent an item Sidepane cannot read. Select it again; if it persists, "
+            "tell your admin."
+        ),
+        "contact_not_matching": lambda: _(
+            "That contact does not have this address. Choose one of the contacts listed."
+        ),
+        "note_not_found": lambda: _("This note no longer exists."),
+        "missing_field": lambda: _("Fill in the required fields."),
+        "bad_field": lambda: _("A field is too long or not valid."),
+    }.get(code)
+    return translated() if translated else message
 
 
 def for_http_status(status: int) -> str:

@@ -275,7 +275,8 @@ def _notes(contact_id: str, notice: str) -> Any:
 
 @pane.errorhandler(ApiError)
 def _api_error(error: ApiError) -> Any:
-    return _error(error.status, error.code, error.message, error.headers)
+    message = messages.for_api_error(error.code, error.message)
+    return _error(error.status, error.code, message, error.headers)
 
 
 @pane.errorhandler(CrmError)

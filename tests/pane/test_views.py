@@ -169,7 +169,7 @@ def test_the_related_items_setting_changes_how_many_are_shown(demo_app, pane_pos
 def test_an_item_is_validated(pane_post):
     bad = pane_post("/view", {"type": "message", "mode": "read", "to": [{"address": 5}]})
     assert bad.status_code == 400
-    assert "to/0/address" in text(bad)
+    assert "Outlook sent an item Sidepane cannot read" in text(bad)
     assert pane_post("/view", {"type": "fax", "mode": "read"}).status_code == 400
 
 
