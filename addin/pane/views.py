@@ -220,11 +220,17 @@ def create_contact() -> Any:
     try:
         contact = new_contact.add_contact(crm.adapter(), draft.draft())
     except Rejected as error:
-        return _contact_form(draft, error=str(error), status=422)
+        # Adapters name the refused field first ("last_name: ..."): mark it in the form.
+        field, _sep, reason = error.reason.partition(": ")
+        if field in new_contact.FIELDS and reason:
+            return _contact_form(draft, error=reason, invalid=field, status=422)
+        return _contact_form(draft, error=error.reason, status=422)
     return render_pane(_item(), _("%(name)s was added to the CRM.", name=contact.full_name))
 
 
-def _contact_form(draft: new_contact.PrefilledDraft, error: str = "", status: int = 200) -> Any:
+def _contact_form(
+    draft: new_contact.PrefilledDraft, error: str = "", invalid: str = "", status: int = 200
+) -> Any:
     adapter = crm.adapter()
     return render_template(
         "pane/new_contact.html",
@@ -233,6 +239,7 @@ def _contact_form(draft: new_contact.PrefilledDraft, error: str = "", status: in
         required=adapter.capabilities.contact_required_fields,
         crm_form_url=adapter.new_contact_url(draft.draft()),
         error=error,
+        invalid=invalid,
     ), status
 
 

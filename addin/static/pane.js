@@ -174,11 +174,24 @@
     target.innerHTML = html;
     restoreTab(target);
     target.querySelectorAll("[data-load]").forEach(load);
-    const focus = moveFocus ? target.querySelector("[data-autofocus]") : null;
+    const counter = target.querySelector("[data-count]");
+    const summary = counter && target.closest("details") && target.closest("details").querySelector("summary .count");
+    if (summary) summary.textContent = counter.getAttribute("data-count"); // e.g. "Private notes 2"
+    const focus = moveFocus ? target.querySelector("[data-autofocus]") || landing(target) : null;
     if (focus) {
       focus.focus();
       if (focus.getAttribute("role") === "status" || focus.getAttribute("role") === "alert") announce(focus.textContent);
     }
+  }
+
+  // With nothing marked to take the focus (e.g. after Cancel), land on the selected tab or the
+  // first heading, so the keyboard stays in the pane instead of falling to <body>.
+  function landing(target) {
+    const tab = target.querySelector("[role=tab][aria-selected=true]");
+    if (tab) return tab;
+    const heading = target.querySelector("h1, h2");
+    if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    return heading;
   }
 
   function load(element) {
