@@ -15,19 +15,10 @@ from crm_adapters import CrmError
 from crm_adapters.models import ContactDraft, RecordType
 
 from . import crm
+from .services.new_contact import FIELDS as DRAFT_FIELDS  # the pane's form, same order
 
 records = Blueprint("records", __name__, url_prefix="/sandbox/<environment_id>")
 
-DRAFT_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "job_title",
-    "company",
-    "business_phone",
-    "mobile_phone",
-    "website",
-)
 RECORD_TYPES = {t.value for t in RecordType}
 
 

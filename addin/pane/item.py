@@ -12,22 +12,14 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
-from ..api.schemas import ADDRESS_MAX, NAME_MAX, RECIPIENTS_MAX
+from ..api.schemas import ADDRESS_MAX, RECIPIENTS_MAX, SCHEMAS
 from ..errors import ApiError
 from ..services.resolve import Recipient, Role
 
 BODY_MAX = 100_000
 SUBJECT_MAX = 1_000
 
-_PERSON = {
-    "type": "object",
-    "required": ["address"],
-    "additionalProperties": False,
-    "properties": {
-        "address": {"type": "string", "maxLength": ADDRESS_MAX},
-        "name": {"type": "string", "maxLength": NAME_MAX},
-    },
-}
+_PERSON = SCHEMAS["Recipient"]  # the JSON API's own, so both accept the same people
 _PEOPLE = {"type": "array", "items": _PERSON, "maxItems": RECIPIENTS_MAX}
 
 ITEM_SCHEMA: dict[str, Any] = {
