@@ -30,6 +30,14 @@ CHARTS: list[Chart] = [
         ],
     ),
     (
+        "Open an email with 31 people in the pane: CRM round trips, lower is better",
+        "",
+        [
+            ("batched (ours)", "pane.crm_round_trips_31_addresses"),
+            ("per address and contact", "pane.crm_round_trips_31_naive"),
+        ],
+    ),
+    (
         "Signature lines, forge: F1, higher is better",
         "",
         [
