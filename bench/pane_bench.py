@@ -30,7 +30,12 @@ def run(record: Record) -> None:
         url = f"sqlite:///{Path(folder) / 'store.db'}"
         store.upgrade(url)
         app = create_app(
-            {"DEMO": True, "DATABASE_URL": url, "SANDBOX_PATH": str(path), "BROKER_URL": "memory://"}
+            {
+                "DEMO": True,
+                "DATABASE_URL": url,
+                "SANDBOX_PATH": str(path),
+                "BROKER_URL": "memory://",
+            }
         )
         client = app.test_client()
         headers = {"Authorization": "Bearer demo:bench"}
