@@ -16,7 +16,7 @@ from ..api.schemas import ADDRESS_MAX, RECIPIENTS_MAX, SCHEMAS
 from ..errors import ApiError
 from ..services.resolve import Recipient, Role
 
-BODY_MAX = 100_000
+BODY_MAX = 50_000  # characters; the newest message and its signature come first
 SUBJECT_MAX = 1_000
 
 _PERSON = SCHEMAS["Recipient"]  # the JSON API's own, so both accept the same people

@@ -21,7 +21,7 @@
   "use strict";
 
   const MAX_PEOPLE = 500;
-  const BODY_MAX = 100000;
+  const BODY_MAX = 50000; // the signature sits in the newest message; stays under the 256 KiB body limit
   const pane = document.getElementById("pane");
   const status = document.getElementById("status");
 
