@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-from addin import create_app, store
+from bench.demo_app import demo_app
 from bench.sandbox_cache import seeded_sandbox
 from bench.timing import median_ms
 from crm_adapters.sandbox import SandboxAdapter
@@ -26,17 +24,7 @@ ROUNDS = 40
 def run(record: Record) -> None:
     contacts = int(os.environ.get("SIDEPANE_BENCH_CONTACTS", "1000000"))
     path, report = seeded_sandbox(contacts)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'store.db'}"
-        store.upgrade(url)
-        app = create_app(
-            {
-                "DEMO": True,
-                "DATABASE_URL": url,
-                "SANDBOX_PATH": str(path),
-                "BROKER_URL": "memory://",
-            }
-        )
+    with demo_app(path) as app:
         client = app.test_client()
         headers = {"Authorization": "Bearer demo:bench"}
         known = [report.shared_address, report.second_field_address, report.third_field_address]
@@ -85,4 +73,3 @@ def run(record: Record) -> None:
         record("pane.crm_31_naive_over_batched", naive_ms / batched_ms)
         record("pane.crm_round_trips_31_naive", naive())
         adapter.close()
-        app.extensions["store_engine"].dispose()

@@ -8,11 +8,9 @@ resolved the naive way (one CRM query per address) as a baseline ratio.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-from addin import create_app, store
+from bench.demo_app import demo_app
 from bench.sandbox_cache import seeded_sandbox
 from bench.timing import median_ms
 from crm_adapters.sandbox import SandboxAdapter
@@ -24,17 +22,7 @@ ROUNDS = 60
 def run(record: Record) -> None:
     contacts = int(os.environ.get("SIDEPANE_BENCH_CONTACTS", "1000000"))
     path, report = seeded_sandbox(contacts)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'store.db'}"
-        store.upgrade(url)
-        app = create_app(
-            {
-                "DEMO": True,
-                "DATABASE_URL": url,
-                "SANDBOX_PATH": str(path),
-                "BROKER_URL": "memory://",
-            }
-        )
+    with demo_app(path) as app:
         client = app.test_client()
         headers = {"Authorization": "Bearer demo:bench"}
         strangers = [{"address": f"someone{i}@partner{i % 5}.example"} for i in range(27)]
@@ -63,4 +51,3 @@ def run(record: Record) -> None:
         record("resolve.match_31_batched_ms", batched)
         record("resolve.match_31_naive_ms", naive)
         record("resolve.match_31_naive_over_batched", naive / batched)
-        app.extensions["store_engine"].dispose()
