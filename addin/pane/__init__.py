@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 
 from ..auth import authenticate
 
@@ -21,8 +21,6 @@ pane = Blueprint("pane", __name__, url_prefix="/pane")
 
 @pane.before_request
 def _require_identity() -> None:
-    from flask import request
-
     if request.endpoint != "pane.page":
         authenticate()
 

@@ -95,6 +95,4 @@ def for_api_error(code: str, message: str) -> str:
 def for_http_status(status: int) -> str:
     if status == 413:
         return _("This request is too large for the server.")
-    if status == 415:
-        return _("The pane sent a request this server cannot read.")
     return _("The pane sent a request this server cannot read.")

@@ -97,11 +97,16 @@ def render_pane(item: OpenItem | None, notice: str = "", status: int = 200) -> A
         internal_domains=settings["internal_domains"],
         email_fields=adapter.capabilities.email_fields,
     )
-    prefill_urls = {
-        a.address: adapter.new_contact_url(new_contact.prefill(a.address, a.name).draft())
-        for a in opened.resolution.addresses
-        if a.status in ("unsaved", "ambiguous")
-    }
+    # The CRM's own form is where Add to CRM goes only when inline creation is off.
+    prefill_urls = (
+        {}
+        if settings["inline_contact_creation"]
+        else {
+            a.address: adapter.new_contact_url(new_contact.prefill(a.address, a.name).draft())
+            for a in opened.resolution.addresses
+            if a.status in ("unsaved", "ambiguous")
+        }
+    )
     return render_template(
         "pane/item.html", opened=opened, adapter=adapter, prefill_urls=prefill_urls, **common
     ), status
