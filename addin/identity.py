@@ -66,7 +66,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -135,6 +135,9 @@ class Identity:
     name: str
     roles: frozenset[str]
     scopes: frozenset[str]
+    #: The validated token itself: the user assertion of the on-behalf-of grant that gets the
+    #: rep's CRM tokens. Never shown, logged or compared.
+    assertion: str = field(default="", repr=False, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -214,6 +217,7 @@ class TokenValidator:
             name=_optional_str(claims, "name"),
             roles=_roles(claims),
             scopes=scopes,
+            assertion=token,
         )
 
     def _read_header(self, token: str) -> str:

@@ -24,7 +24,17 @@ class CrmError(Exception):
 
 
 class NotSignedIn(CrmError):
-    """The CRM needs the rep to sign in (again)."""
+    """The CRM needs the rep to sign in (again).
+
+    ``claims`` is the identity provider's claims challenge, when it sent one (Entra's
+    ``interaction_required``): the pane passes it back when it asks the rep to sign in.
+    """
+
+    def __init__(
+        self, message: str = "Sign in to the CRM again.", *, claims: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.claims = claims
 
 
 class NotFound(CrmError):

@@ -44,8 +44,12 @@ class Directory(Protocol):
         """Return the environments this rep may connect to."""
         ...
 
-    def adapter(self, environment: Environment) -> CrmAdapter:
-        """Open an adapter on one of those environments."""
+    def adapter(self, environment: Environment, identity: Identity | None = None) -> CrmAdapter:
+        """Open an adapter on one of those environments, acting for ``identity``."""
+        ...
+
+    def sign_out(self, identity: Identity) -> None:
+        """Forget what this server keeps of the rep's sign-in (tokens, cached lists)."""
         ...
 
 
@@ -135,8 +139,11 @@ def choose_crm(
     return state(session, identity, directories, crm)
 
 
-def sign_out(session: Session, identity: Identity, crm: str) -> None:
+def sign_out(
+    session: Session, identity: Identity, directories: Mapping[str, Directory], crm: str
+) -> None:
     """Sign the rep out of the CRM in the pane; signing in again is then manual (rule 4)."""
+    _directory(directories, crm).sign_out(identity)
     row = _row_for_update(session, identity, crm)
     row.signed_out, row.updated_at = True, utcnow()
     session.flush()

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+
 from crm_adapters.models import Environment, EnvironmentKind
 from crm_adapters.sandbox import SandboxAdapter, seed
 
@@ -94,6 +96,10 @@ class SandboxDirectory:
     def from_config(cls, config: Mapping[str, Any]) -> SandboxDirectory:
         return cls(config["SANDBOX_PATH"], config["BASE_URL"])
 
+    @classmethod
+    def from_app(cls, app: Flask) -> SandboxDirectory:
+        return cls.from_config(app.config)
+
     def environments(self, identity: Identity) -> list[Environment]:
         ids: tuple[str, ...] = EVERYONE
         if identity.tenant_id == DEMO_TENANT:
@@ -113,9 +119,13 @@ class SandboxDirectory:
         url = f"{self.base_url}/sandbox/{sandbox.id}"
         return Environment(sandbox.id, sandbox.name, sandbox.kind, url, self.crm, api_url=url)
 
-    def adapter(self, environment: Environment) -> SandboxAdapter:
+    def adapter(self, environment: Environment, identity: Identity | None = None) -> SandboxAdapter:
+        # Everyone shares the sandbox's data: there is no per-rep sign-in to act with.
         path = environment_path(self.primary_path, environment.id)
         return SandboxAdapter(path, base_url=self.base_url, environment_id=environment.id)
+
+    def sign_out(self, identity: Identity) -> None:
+        """Nothing to forget: the sandbox keeps no tokens."""
 
     def missing(self) -> list[str]:
         """Return the environments whose data does not exist yet."""

@@ -2,14 +2,24 @@
 
 Nothing here is CRM data: the CRM stays the source of truth. These rows are what the CRM must
 not hold (private notes, rule 10) or what makes the pane remember a rep's decisions (contact
-choices, rule 7; the connected environment and the environments used most recently, rules 3-4).
+choices, rule 7; the connected environment and the environments used most recently, rules 3-4),
+and the rep's sign-in to the CRM (an msal token cache, sealed: see `addin.store.sealed`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -92,3 +102,22 @@ class EnvironmentUse(Base):
     crm: Mapped[str] = mapped_column(String(40))
     environment_id: Mapped[str] = mapped_column(String(200))
     last_used_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TokenCache(Base):
+    """A rep's tokens from one identity provider, sealed (encrypted and authenticated).
+
+    For Entra this is msal's serialized token cache: the refresh token lets workers act for the
+    rep later without the pane (issue 6), so it is a secret and is never stored in the clear.
+    """
+
+    __tablename__ = "token_caches"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_oid", "provider", name="uq_token_cache"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    #: Who issued the tokens: "entra" (Dynamics 365, Graph) or "salesforce".
+    provider: Mapped[str] = mapped_column(String(40))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

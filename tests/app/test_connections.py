@@ -103,7 +103,7 @@ def test_only_an_environment_the_directory_returned_can_be_connected(session, di
 def test_signing_out_then_in_returns_to_the_same_environment(session, directories):
     sam = rep("sam")
     connections.connect(session, sam, directories, "sandbox", "fabrikam")
-    connections.sign_out(session, sam, "sandbox")
+    connections.sign_out(session, sam, directories, "sandbox")
     signed_out = connections.state(session, sam, directories, "sandbox")
     assert signed_out.status == "signed_out" and signed_out.environments == ()
     back = connections.sign_in(session, sam, directories, "sandbox")

@@ -1,0 +1,80 @@
+"""Each rep's token cache per identity provider, sealed in the store.
+
+The pane's requests and the workers both read and write it, each in its own short transaction
+(not the request's session): a token refreshed halfway through a request that later fails must
+still be kept, or the next call would refresh again with a rotated refresh token.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import TokenCache, utcnow
+from .sealed import Sealer
+
+
+class TokenCacheStore:
+    """Load, save and forget sealed token caches by (tenant, rep, provider)."""
+
+    def __init__(self, engine: Engine, sealer: Sealer) -> None:
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._sealer = sealer
+
+    def load(self, tenant_id: str, user_oid: str, provider: str) -> str | None:
+        """Return the rep's cache as it was saved, or None (never saved, or unreadable)."""
+        with self._sessions() as session:
+            sealed = session.scalar(
+                select(TokenCache.sealed).where(
+                    TokenCache.tenant_id == tenant_id,
+                    TokenCache.user_oid == user_oid,
+                    TokenCache.provider == provider,
+                )
+            )
+        return None if sealed is None else self._sealer.open(sealed)
+
+    def save(self, tenant_id: str, user_oid: str, provider: str, cache: str) -> None:
+        """Seal and store the rep's cache, replacing what was there."""
+        sealed = self._sealer.seal(cache)
+        with self._sessions.begin() as session:
+            if self._update(session, tenant_id, user_oid, provider, sealed):
+                return
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    TokenCache(
+                        tenant_id=tenant_id, user_oid=user_oid, provider=provider, sealed=sealed
+                    )
+                )
+        except IntegrityError:
+            # Another request of the same rep saved first: ours is as new, so overwrite.
+            with self._sessions.begin() as session:
+                self._update(session, tenant_id, user_oid, provider, sealed)
+
+    def forget(self, tenant_id: str, user_oid: str, provider: str) -> None:
+        """Delete the rep's cache (sign-out): the refresh token is gone from this server."""
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(TokenCache).where(
+                    TokenCache.tenant_id == tenant_id,
+                    TokenCache.user_oid == user_oid,
+                    TokenCache.provider == provider,
+                )
+            )
+
+    @staticmethod
+    def _update(
+        session: Session, tenant_id: str, user_oid: str, provider: str, sealed: bytes
+    ) -> bool:
+        row = session.scalar(
+            select(TokenCache).where(
+                TokenCache.tenant_id == tenant_id,
+                TokenCache.user_oid == user_oid,
+                TokenCache.provider == provider,
+            )
+        )
+        if row is None:
+            return False
+        row.sealed, row.updated_at = sealed, utcnow()
+        return True
