@@ -6,14 +6,21 @@ Import the fixtures into ``tests/conftest.py``::
 
 A test that injects a fault into a shared emulator (``entra.fail_jwks(True)``) must undo it, or
 start its own ``EntraEmulator()`` in a ``with`` block instead.
+
+``dataverse`` (the Dataverse emulator, reset before each test) needs ``seeded_sandbox`` from
+``tests/conftest.py``; a test module imports ``dataverse`` and ``dataverse_server`` from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from .dataverse import DataverseEmulator
+from .discovery import GlobalDiscoveryEmulator
 from .entra import EntraEmulator
 
 
@@ -22,3 +29,32 @@ def entra() -> Iterator[EntraEmulator]:
     """Run one Entra emulator for the whole session."""
     with EntraEmulator() as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def discovery(entra: EntraEmulator) -> Iterator[GlobalDiscoveryEmulator]:
+    """Run one Global Discovery emulator, checking tokens with the session's Entra emulator.
+
+    Tests add instances under tenant ids of their own, or call ``remove_instances()`` after.
+    """
+    with GlobalDiscoveryEmulator(entra=entra) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def dataverse_server(
+    entra: EntraEmulator, seeded_sandbox: tuple[Path, Any]
+) -> Iterator[DataverseEmulator]:
+    """Run one Dataverse emulator holding the session's seeded sandbox, checking Entra tokens.
+
+    Use ``dataverse`` in tests: it resets the records (and faults, latency, counts) first.
+    """
+    with DataverseEmulator.from_sandbox(str(seeded_sandbox[0]), entra=entra) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def dataverse(dataverse_server: DataverseEmulator) -> DataverseEmulator:
+    """Return the session's Dataverse emulator, reset to the freshly loaded sandbox."""
+    dataverse_server.reset()
+    return dataverse_server

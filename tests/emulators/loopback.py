@@ -2,13 +2,22 @@
 
 Features
 --------
-- Real TLS: a fresh ``trustme`` CA per server issues a certificate for 127.0.0.1 and localhost;
-  its PEM is written to ``ca_file`` for clients to trust (and deleted on stop).
+- Real TLS from one test CA: by default every server in the process is certified by one
+  lazily made, process-wide ``trustme`` CA (`shared_ca`), so ``ca_file`` is the same PEM file
+  for every emulator and a client needs one CA bundle for all of them. The file lives until the
+  process exits. ``LoopbackServer(ca=trustme.CA())`` gives a server its own CA instead, whose
+  PEM file is deleted on stop (for tests about an untrusted or different CA).
 - A route table: subclasses list ``Route(method, "/{param}/literal/path", "handler_name")`` in
   ``ROUTES``; a handler takes the `Request` and the path parameters and returns a `Reply`.
   Adding an endpoint is one method and one line in the table.
 - ``requests_served`` counts requests by ``"METHOD /path"`` (query string left out), including
-  ones that matched no route, so tests can assert how often a client called.
+  ones that matched no route or got an injected fault, so tests can assert how often a client
+  called.
+- Faults for every emulator: ``inject(reply, times=N, method=..., path=...)`` answers the next N
+  matching requests with ``reply`` instead of the handler's; ``DROP`` as the reply closes the
+  connection without a byte of HTTP (clients see ``RemoteDisconnected``). ``clear_faults()``.
+- ``latency`` (seconds, default 0) is slept before every reply, to measure a client as if the
+  server were a round trip away.
 - Starts with ``start()`` or ``with``; ``stop()`` joins every thread and closes every socket, so
   tests running with ``-W error`` see no ResourceWarning.
 
@@ -18,15 +27,18 @@ loopback.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import re
+import shutil
 import socket
 import socketserver
 import ssl
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,13 +76,19 @@ class Request:
 class Reply:
     """What a handler answers: a status, a body and extra headers.
 
-    The body is sent as JSON, except None (no body) and bytes (sent as they are, as text/html:
-    what a proxy or captive portal answers instead of the API).
+    The body is sent as JSON, except None (no body) and bytes (sent as they are, as text/html
+    unless ``content_type`` says otherwise: what a proxy or captive portal answers instead of
+    the API). ``content_type`` also overrides ``application/json`` for a JSON body.
     """
 
     status: int
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+#: Answer with this to close the connection without any HTTP reply (a crashed server or proxy).
+DROP = Reply(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +116,69 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+@dataclass(slots=True)
+class Fault:
+    """Answer the next ``remaining`` requests matching ``method`` and ``path`` with ``reply``."""
+
+    reply: Reply
+    remaining: int
+    method: str | None = None
+    path: str | None = None  # a prefix of the request path
+
+    def matches(self, request: Request) -> bool:
+        """Return whether this fault applies to ``request``."""
+        return (self.method is None or request.method == self.method.upper()) and (
+            self.path is None or request.path.startswith(self.path)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TestCa:
+    """A CA, the certificate it issued for 127.0.0.1, and the PEM file clients trust."""
+
+    ca: trustme.CA
+    server_cert: trustme.LeafCert
+    ca_file: str
+
+    __test__ = False  # not a pytest test class despite the name
+
+    @classmethod
+    def make(cls, ca: trustme.CA, directory: str) -> TestCa:
+        """Issue the server certificate and write the CA's PEM into ``directory``."""
+        path = Path(directory) / "ca.pem"
+        ca.cert_pem.write_to_path(str(path))
+        return cls(ca, ca.issue_cert("127.0.0.1", "localhost"), str(path))
+
+
+_shared: TestCa | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_ca() -> TestCa:
+    """Return the process-wide test CA, making it (and its PEM file) on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            directory = tempfile.mkdtemp(prefix="sidepane-test-ca-")
+            # Every emulator of the process shares the file, so it outlives any one of them.
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            _shared = TestCa.make(trustme.CA(), directory)
+        return _shared
+
+
 class LoopbackServer:
     """Serve ``ROUTES`` over HTTPS on 127.0.0.1 until stopped."""
 
     ROUTES: ClassVar[tuple[Route, ...]] = ()
     name: ClassVar[str] = "Loopback emulator"
 
-    def __init__(self, *, port: int = 0) -> None:
+    def __init__(self, *, port: int = 0, ca: trustme.CA | None = None) -> None:
         self.port = port
+        self.latency = 0.0
         self.requests_served: Counter[str] = Counter()
+        self._own_ca = ca
         self._count_lock = threading.Lock()
+        self._faults: list[Fault] = []
         self._server: _TlsHttpServer | None = None
         self._thread: threading.Thread | None = None
         self._ca_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -129,18 +200,19 @@ class LoopbackServer:
         return self._ca_file
 
     def start(self) -> Self:
-        """Make the CA and certificate, bind the port and serve in a background thread."""
+        """Get the CA and certificate, bind the port and serve in a background thread."""
         if self._server is not None:
             raise RuntimeError(f"{self.name} is already running at {self._url}.")
-        ca = trustme.CA()
+        if self._own_ca is None:
+            test_ca = shared_ca()
+        else:
+            self._ca_dir = tempfile.TemporaryDirectory(prefix="sidepane-emulator-")
+            test_ca = TestCa.make(self._own_ca, self._ca_dir.name)
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(tls)
-        self._ca_dir = tempfile.TemporaryDirectory(prefix="sidepane-emulator-")
-        ca_path = Path(self._ca_dir.name) / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        self._server = _TlsHttpServer(("127.0.0.1", self.port), tls, self._dispatch)
+        test_ca.server_cert.configure_cert(tls)
+        self._server = _TlsHttpServer(("127.0.0.1", self.port), tls, self)
         self._url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        self._ca_file = str(ca_path)
+        self._ca_file = test_ca.ca_file
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -151,7 +223,7 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, wait for every request thread, close the socket, delete the CA file."""
+        """Stop serving, wait for every request thread, close the socket (own CA: delete it)."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()  # joins the request threads as well
@@ -175,10 +247,45 @@ class LoopbackServer:
     ) -> None:
         self.stop()
 
+    # -- faults -------------------------------------------------------------------------------
+
+    def inject(
+        self, reply: Reply, *, times: int = 1, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Answer the next ``times`` requests (of ``method``, under ``path``) with ``reply``.
+
+        ``DROP`` closes those connections without a reply. Faults apply in the order injected.
+        """
+        with self._count_lock:
+            self._faults.append(Fault(reply, times, method, path))
+
+    def clear_faults(self) -> None:
+        """Forget every fault not yet used up."""
+        with self._count_lock:
+            self._faults.clear()
+
+    def _take_fault(self, request: Request) -> Reply | None:
+        with self._count_lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.matches(request):
+                    fault.remaining -= 1
+                    return fault.reply
+            self._faults = [fault for fault in self._faults if fault.remaining > 0]
+        return None
+
+    # -- dispatch -----------------------------------------------------------------------------
+
     def _dispatch(self, request: Request) -> Reply:
-        """Count the request and hand it to the first route that matches it."""
+        """Count the request, then answer it with a fault or the first route that matches."""
         with self._count_lock:
             self.requests_served[f"{request.method} {request.path}"] += 1
+        fault = self._take_fault(request)
+        if fault is not None:
+            return fault
+        return self.route(request)
+
+    def route(self, request: Request) -> Reply:
+        """Hand the request to the first route that matches it (subclasses may wrap this)."""
         for route in self.ROUTES:
             params = route.match(request.method, request.path)
             if params is not None:
@@ -198,13 +305,10 @@ class _TlsHttpServer(ThreadingHTTPServer):
     block_on_close = True
 
     def __init__(
-        self,
-        address: tuple[str, int],
-        tls: ssl.SSLContext,
-        dispatch: Callable[[Request], Reply],
+        self, address: tuple[str, int], tls: ssl.SSLContext, emulator: LoopbackServer
     ) -> None:
         self.tls = tls
-        self.dispatch = dispatch
+        self.emulator = emulator
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -251,19 +355,28 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
         )
+        emulator = self.server.emulator
         try:
-            reply = self.server.dispatch(request)
+            reply = emulator._dispatch(request)
         except Exception as error:
             # Answer like a broken server instead of dropping the connection, and say why.
             log.exception("Emulator handler for %s %s failed", request.method, request.path)
             reply = Reply(500, {"error": "emulator_error", "error_description": repr(error)})
+        if emulator.latency > 0:
+            time.sleep(emulator.latency)
+        if reply.status == DROP.status:
+            self.close_connection = True  # the TLS socket closes when the request ends
+            return
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
         if reply.body is None or isinstance(reply.body, bytes):
             payload, content_type = reply.body or b"", "text/html; charset=utf-8"
         else:
             payload, content_type = json.dumps(reply.body).encode("utf-8"), "application/json"
         self.send_response(reply.status)
         if payload:
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", reply.content_type or content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
