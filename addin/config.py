@@ -19,6 +19,11 @@ API_AUDIENCE         the add-in's Entra app (client) id; access tokens must be i
 ENTRA_AUTHORITY      where Entra's keys live (https://login.microsoftonline.com).
 ALLOWED_TENANTS      optional list of Entra tenant ids allowed to call the API.
 CA_FILE              extra CA bundle for talking to a private authority (tests, emulators).
+ENTRA_CLIENT_SECRET  the add-in app's client secret, for the on-behalf-of exchange (Dynamics).
+DYNAMICS_DISCOVERY_URL  Global Discovery (https://globaldisco.crm.dynamics.com).
+DISCOVERY_TTL        seconds a rep's list of Dynamics environments is reused (300).
+ENCRYPTION_KEYS      Fernet keys sealing reps' tokens at rest, newest first; derived from
+                     SECRET_KEY when unset (see `addin.store.sealed`).
 INTERNAL_DOMAINS     mail domains that are the organisation's own: never offered as new contacts.
 MAX_CONTENT_LENGTH   largest request body accepted, in bytes.
 """
@@ -62,6 +67,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "INLINE_CONTACT_CREATION": True,
         "RELATED_ITEMS": 3,
         "OFFICE_JS_URL": OFFICE_JS_CDN,
+        "ENTRA_CLIENT_SECRET": "",
+        "DYNAMICS_DISCOVERY_URL": "https://globaldisco.crm.dynamics.com",
+        "DISCOVERY_TTL": 300,
+        "ENCRYPTION_KEYS": [],
     }
 
 
@@ -106,6 +115,11 @@ def finish(config: Config) -> None:
         raise ConfigError(
             "Set SIDEPANE_API_AUDIENCE to the add-in's Entra application (client) id, "
             "or SIDEPANE_DEMO=true to try Sidepane on this machine."
+        )
+    if "dynamics" in config["CRMS"] and not config["ENTRA_CLIENT_SECRET"]:
+        raise ConfigError(
+            "Dynamics 365 signs reps in on their behalf: set SIDEPANE_ENTRA_CLIENT_SECRET to "
+            "the add-in app's client secret."
         )
     if not config["SECRET_KEY"]:
         if not config["DEMO"]:

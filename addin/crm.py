@@ -20,8 +20,11 @@ from .connections import ConnectionState, Directory
 from .connections.sandbox import SandboxDirectory
 from .errors import ApiError
 
-#: Directory of each CRM, as "module:Class"; each takes the app's configuration.
-DIRECTORIES = {"sandbox": "addin.connections.sandbox:SandboxDirectory"}
+#: Directory of each CRM, as "module:Class"; each is built by ``from_app(app)``.
+DIRECTORIES = {
+    "sandbox": "addin.connections.sandbox:SandboxDirectory",
+    "dynamics": "addin.connections.dynamics:DynamicsDirectory",
+}
 
 
 def directories() -> Mapping[str, Directory]:
@@ -89,7 +92,7 @@ def adapter() -> CrmAdapter:
     """Return this request's adapter on the rep's environment, opening it on first use."""
     if "crm_adapter" not in g:
         env = environment()
-        g.crm_adapter = directories()[env.crm].adapter(env)
+        g.crm_adapter = directories()[env.crm].adapter(env, current_identity())
     crm: CrmAdapter = g.crm_adapter
     return crm
 
@@ -108,7 +111,7 @@ def _build_directories(app: Flask) -> dict[str, Directory]:
         load_adapter(name)  # an unknown name fails here, with the registry's "did you mean"
         module_name, _, class_name = DIRECTORIES[name].partition(":")
         directory_class = getattr(import_module(module_name), class_name)
-        built[name] = directory_class.from_config(app.config)
+        built[name] = directory_class.from_app(app)
     return built
 
 

@@ -7,6 +7,7 @@ one table each, so no view has its own error format and nothing reaches the rep 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -84,7 +85,13 @@ def _from_crm_error(error: crm.CrmError) -> Response:
             headers = {}
             if isinstance(error, crm.RateLimited):
                 headers["Retry-After"] = str(max(1, round(error.retry_after)))
-            return error_response(status, code, str(error), headers)
+            response = error_response(status, code, str(error), headers)
+            if isinstance(error, crm.NotSignedIn) and error.claims:
+                # The client passes Entra's claims challenge to Office when it asks again.
+                response.set_data(
+                    json.dumps({"error": code, "message": str(error), "claims": error.claims})
+                )
+            return response
     raise AssertionError("CrmError is the last row of CRM_STATUSES")
 
 

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from bench import chart
 
-BENCHMARKS = ("sandbox_bench", "resolve_bench", "pane_bench", "signature_bench")
+BENCHMARKS = (
+    "sandbox_bench",
+    "resolve_bench",
+    "pane_bench",
+    "dynamics_bench",
+    "signature_bench",
+)
 RESULTS = Path(__file__).with_name("results.json")
 CHART = Path(__file__).with_name("results.svg")
 

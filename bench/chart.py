@@ -38,6 +38,22 @@ CHARTS: list[Chart] = [
         ],
     ),
     (
+        "Resolve an email with 50 people in Dynamics 365 (50 ms a round trip), lower is better",
+        "ms",
+        [
+            ("batched (ours)", "dynamics.resolve_50_addresses_batched_ms"),
+            ("one query per address", "dynamics.resolve_50_addresses_naive_ms"),
+        ],
+    ),
+    (
+        "Resolve an email with 50 people in Dynamics 365: round trips, lower is better",
+        "",
+        [
+            ("batched (ours)", "dynamics.resolve_50_addresses_batched_round_trips"),
+            ("one query per address", "dynamics.resolve_50_addresses_naive_round_trips"),
+        ],
+    ),
+    (
         "Signature lines, forge: F1, higher is better",
         "",
         [

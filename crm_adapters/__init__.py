@@ -16,6 +16,7 @@ from .errors import Conflict, CrmError, NotFound, NotSignedIn, RateLimited, Reje
 
 ADAPTERS: dict[str, str] = {
     "sandbox": "crm_adapters.sandbox:SandboxAdapter",
+    "dynamics": "crm_adapters.dynamics:DynamicsAdapter",
 }
 
 

@@ -21,7 +21,12 @@ from flask.testing import FlaskClient
 from addin import create_app, store
 from addin.connections.sandbox import ENVIRONMENTS, environment_path, prepare
 from crm_adapters.sandbox import SeedReport, seed
-from tests.emulators.fixtures import discovery, entra  # noqa: F401  (re-exported fixtures)
+from tests.emulators.fixtures import (  # noqa: F401  (re-exported fixtures)
+    dataverse,
+    dataverse_server,
+    discovery,
+    entra,
+)
 
 API_AUDIENCE = "6f1c2b7e-2d9a-4c55-9e44-3c0d1b8f0a11"
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"

@@ -13,7 +13,7 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from crm_adapters import CrmError
+from crm_adapters import CrmError, NotSignedIn
 from crm_adapters.errors import RateLimited, Rejected
 
 from .. import connections, crm, store
@@ -163,7 +163,9 @@ def choose_crm() -> Any:
 @pane.post("/sign-out")
 def sign_out() -> Any:
     """Sign out of the CRM in the pane."""
-    connections.sign_out(store.session(), current_identity(), crm.connection().crm)
+    connections.sign_out(
+        store.session(), current_identity(), crm.directories(), crm.connection().crm
+    )
     crm.forget_connection()
     return render_pane(_item(), _("You signed out of the CRM."))
 
@@ -297,7 +299,8 @@ def _crm_error(error: CrmError) -> Any:
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    return _error(status, code, message, headers)
+    claims = error.claims if isinstance(error, NotSignedIn) else None
+    return _error(status, code, message, headers, claims=claims)
 
 
 @pane.errorhandler(HTTPException)
@@ -306,6 +309,15 @@ def _http_error(error: HTTPException) -> Any:
     return _error(status, f"http_{status}", messages.for_http_status(status))
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Any:
-    html = render_template("pane/error.html", code=code, message=message, status=status)
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    claims: str | None = None,
+) -> Any:
+    html = render_template(
+        "pane/error.html", code=code, message=message, status=status, claims=claims
+    )
     return html, status, headers or {}

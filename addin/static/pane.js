@@ -33,6 +33,7 @@
     language: navigator.language || "en-US",
     tab: "tab-contacts",
     token: null,
+    challenge: null,
     last: null, // the last request, for "Try again"
   };
 
@@ -119,9 +120,11 @@
 
   async function accessToken(fresh) {
     if (!state.token || fresh) {
-      state.token = await OfficeRuntime.auth.getAccessToken({
-        allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: true,
-      });
+      const options = { allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: true };
+      // Entra's claims challenge (MFA, conditional access) goes back to Office once.
+      if (state.challenge) options.authChallenge = state.challenge;
+      state.challenge = null;
+      state.token = await OfficeRuntime.auth.getAccessToken(options);
     }
     return state.token;
   }
@@ -266,6 +269,14 @@
       more.hidden = true;
       const first = hidden[0] && hidden[0].querySelector("a");
       if (first) first.focus();
+      return;
+    }
+    const signIn = event.target.closest("[data-sign-in]");
+    if (signIn && state.last) {
+      // The CRM needs a new sign-in: get a new Office token (with the challenge) and repeat.
+      state.token = null;
+      state.challenge = signIn.getAttribute("data-claims");
+      post(state.last.url, state.last.fields, Object.assign({}, state.last.options, { focus: true }));
       return;
     }
     if (event.target.closest("[data-retry]") && state.last) {

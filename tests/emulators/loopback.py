@@ -133,28 +133,26 @@ class Fault:
 
 
 @dataclass(frozen=True, slots=True)
-class TestCa:
+class LoopbackCa:
     """A CA, the certificate it issued for 127.0.0.1, and the PEM file clients trust."""
 
     ca: trustme.CA
     server_cert: trustme.LeafCert
     ca_file: str
 
-    __test__ = False  # not a pytest test class despite the name
-
     @classmethod
-    def make(cls, ca: trustme.CA, directory: str) -> TestCa:
+    def make(cls, ca: trustme.CA, directory: str) -> LoopbackCa:
         """Issue the server certificate and write the CA's PEM into ``directory``."""
         path = Path(directory) / "ca.pem"
         ca.cert_pem.write_to_path(str(path))
         return cls(ca, ca.issue_cert("127.0.0.1", "localhost"), str(path))
 
 
-_shared: TestCa | None = None
+_shared: LoopbackCa | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_ca() -> TestCa:
+def shared_ca() -> LoopbackCa:
     """Return the process-wide test CA, making it (and its PEM file) on first use."""
     global _shared
     with _shared_lock:
@@ -162,7 +160,7 @@ def shared_ca() -> TestCa:
             directory = tempfile.mkdtemp(prefix="sidepane-test-ca-")
             # Every emulator of the process shares the file, so it outlives any one of them.
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
-            _shared = TestCa.make(trustme.CA(), directory)
+            _shared = LoopbackCa.make(trustme.CA(), directory)
         return _shared
 
 
@@ -207,7 +205,7 @@ class LoopbackServer:
             test_ca = shared_ca()
         else:
             self._ca_dir = tempfile.TemporaryDirectory(prefix="sidepane-emulator-")
-            test_ca = TestCa.make(self._own_ca, self._ca_dir.name)
+            test_ca = LoopbackCa.make(self._own_ca, self._ca_dir.name)
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         test_ca.server_cert.configure_cert(tls)
         self._server = _TlsHttpServer(("127.0.0.1", self.port), tls, self)

@@ -1,0 +1,378 @@
+"""HTTP to one Dataverse environment: headers, tokens, retries, and Dataverse's errors as ours.
+
+Features
+--------
+* One `requests.Session` per adapter (connection reuse); ``verify`` is passed with every request,
+  never set on the session, because ``REQUESTS_CA_BUNDLE`` overrides ``session.verify``.
+* The headers of the contract on every request: bearer token, ``Accept``, ``OData-MaxVersion``,
+  ``OData-Version``, ``If-None-Match: null``; ``Prefer`` with the FormattedValue (and
+  lookuplogicalname) annotations on reads; ``Content-Type`` with a body.
+* Faults, by `RetryPolicy`:
+
+  ====================================  =================================================
+  429 with ``Retry-After``              wait that long and try again, up to ``attempts``;
+                                        then (or when asked to wait longer than
+                                        ``max_retry_after``) `RateLimited`
+  5xx, dropped connection, timeout      exponential backoff with jitter, then `Unavailable`
+  401                                   ask ``token(True)`` for a fresh token once and
+                                        repeat, then `NotSignedIn`
+  other statuses                        `error_for` (the one translation table)
+  ====================================  =================================================
+
+  A write that is not idempotent (creating a record) is retried only when it cannot have been
+  applied: a 429, a 503, or a connection that was never made. Otherwise it fails with
+  `Unavailable` and the caller's own idempotency (message ids) decides.
+* ``count()`` is called once per HTTP request sent, retries included: the adapter's
+  ``round_trips``.
+* Never logs tokens, query strings or bodies: method, path, status and time only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from ..errors import (
+    Conflict,
+    CrmError,
+    NotFound,
+    NotSignedIn,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
+from . import batch
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/api/data/v9.2/"
+#: Sent with every request.
+BASE_HEADERS: Mapping[str, str] = {
+    "Accept": "application/json",
+    "OData-MaxVersion": "4.0",
+    "OData-Version": "4.0",
+    "If-None-Match": "null",
+}
+#: ``Prefer`` of every read: lookups and option sets come back with their display names, and
+#: lookups with the table they point to (a contact's parent customer may be a contact).
+READ_PREFER = (
+    'odata.include-annotations="OData.Community.Display.V1.FormattedValue,'
+    'Microsoft.Dynamics.CRM.lookuplogicalname"'
+)
+JSON_TYPE = "application/json; charset=utf-8"
+#: Dataverse's longest GET URL is 32 KB; longer reads travel inside a ``$batch`` body.
+MAX_URL_LENGTH = 16_000
+
+Json = dict[str, Any]
+TokenSource = Callable[[bool], str]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry; tests pass tiny delays."""
+
+    #: Tries of one request in all (1: never retry). A token refresh does not use one up.
+    attempts: int = 4
+    #: First backoff delay in seconds after a 5xx or a dropped connection; doubles each time.
+    base_delay: float = 0.5
+    #: Longest backoff delay.
+    max_delay: float = 8.0
+    #: Longest ``Retry-After`` waited for; a longer one is `RateLimited` at once.
+    max_retry_after: float = 30.0
+    #: Used when a 429 carries no (readable) ``Retry-After``.
+    default_retry_after: float = 5.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Return the wait before try ``attempt + 1``: exponential, with jitter."""
+        delay = min(self.max_delay, self.base_delay * 2.0 ** max(attempt - 1, 0))
+        return delay * (0.5 + random.random() / 2)  # jitter, not a secret
+
+
+# --- the one translation table -----------------------------------------------------------------
+
+#: Dataverse status → our error, for statuses that are not retried (401, 429 and 5xx are).
+STATUS_ERRORS: Mapping[int, type[CrmError]] = {
+    401: NotSignedIn,
+    404: NotFound,
+    409: Conflict,
+    412: Conflict,
+    429: RateLimited,
+}
+#: Dataverse error code → our error, where the code says more than the status.
+CODE_ERRORS: Mapping[str, type[CrmError]] = {
+    "0x80040217": NotFound,  # record (or bind target) does not exist
+    "0x80040237": Conflict,  # duplicate record
+    "0x80072322": RateLimited,  # service protection: requests
+    "0x80072321": RateLimited,  # service protection: execution time
+    "0x80072326": RateLimited,  # service protection: concurrent requests
+}
+_MESSAGES: Mapping[type[CrmError], str] = {
+    NotSignedIn: "Dynamics 365 did not accept the sign-in; sign in again.",
+    NotFound: "Dynamics 365 has no such record",
+    Conflict: "Dynamics 365 refused the change because it clashes with a record it holds",
+    RateLimited: "Dynamics 365 asked us to slow down; try again in {seconds:g} seconds.",
+    Unavailable: "Dynamics 365 did not answer (HTTP {status}); try again in a moment.",
+}
+
+
+def error_for(status: int, payload: object = None, retry_after: float = 1.0) -> CrmError:
+    """Return our error for a Dataverse answer: its status and ``{"error": {code, message}}``."""
+    code, message = _error_fields(payload)
+    kind = CODE_ERRORS.get(code) or STATUS_ERRORS.get(status)
+    if kind is None:
+        kind = Unavailable if status >= 500 else Rejected
+    if kind is Rejected:
+        return Rejected(message or f"Dynamics 365 refused the request (HTTP {status}).")
+    if kind is RateLimited:
+        return RateLimited(_MESSAGES[RateLimited].format(seconds=retry_after), retry_after)
+    if kind is Unavailable:
+        return Unavailable(_MESSAGES[Unavailable].format(status=status))
+    if kind is NotSignedIn:
+        return NotSignedIn(_MESSAGES[NotSignedIn])
+    return kind(f"{_MESSAGES[kind]}: {message}" if message else f"{_MESSAGES[kind]}.")
+
+
+def _error_fields(payload: object) -> tuple[str, str]:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    code, message = error.get("code"), error.get("message")
+    return (
+        code.lower() if isinstance(code, str) else "",
+        message if isinstance(message, str) else "",
+    )
+
+
+def retry_after_seconds(value: str | None, default: float) -> float:
+    """Read ``Retry-After``: seconds, or an HTTP date; ``default`` if absent or unreadable."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Return whether the request surely did not reach the server (safe to retry a write)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+# --- the transport -----------------------------------------------------------------------------
+
+
+class Transport:
+    """Send requests to one environment's Web API and return JSON, or raise our errors."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: TokenSource,
+        *,
+        verify: bool | str,
+        timeout: float,
+        retry: RetryPolicy,
+        session: requests.Session | None,
+        count: Callable[[], None],
+    ) -> None:
+        self.base = api_url.rstrip("/") + API_PATH
+        self._token = token
+        self._verify = verify
+        self._timeout = timeout
+        self._retry = retry
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._count = count
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    # --- JSON reads and writes ---------------------------------------------------------------
+
+    def get(self, resource: str) -> Json:
+        """GET ``resource`` (relative to the API, or a nextLink) and return its JSON."""
+        if len(self.base) + len(resource) > MAX_URL_LENGTH and not resource.startswith("http"):
+            return self.read_batch([resource])[0]
+        response = self.send("GET", resource, headers={"Prefer": READ_PREFER})
+        return _json(response)
+
+    def create(self, resource: str, body: Json) -> Json:
+        """POST a new record (deep insert allowed) and return it as Dataverse stored it."""
+        response = self.send(
+            "POST",
+            resource,
+            json_body=body,
+            headers={"Prefer": f"return=representation,{READ_PREFER}"},
+            idempotent=False,
+        )
+        return _json(response)
+
+    def read_batch(self, resources: Sequence[str]) -> list[Json]:
+        """GET every resource in one ``$batch`` and return their JSON in order."""
+        boundary, body = batch.build(
+            [self.base + resource for resource in resources], {"Prefer": READ_PREFER}
+        )
+        response = self.send(
+            "POST",
+            "$batch",
+            data=body,
+            headers={"Content-Type": f'multipart/mixed; boundary="{boundary}"'},
+        )
+        try:
+            answers = batch.parse(response.headers.get("Content-Type", ""), response.content)
+        except ValueError as error:
+            raise Unavailable(
+                "Dynamics 365 answered the batch in a form we cannot read; try again."
+            ) from error
+        for answer in answers:
+            if not 200 <= answer.status < 300:
+                raise error_for(
+                    answer.status,
+                    answer.json(),
+                    retry_after_seconds(
+                        answer.headers.get("retry-after"), self._retry.default_retry_after
+                    ),
+                )
+        if len(answers) != len(resources):
+            raise Unavailable("Dynamics 365 answered only part of the batch; try again.")
+        return [_payload(answer.json()) for answer in answers]
+
+    def rows(self, payload: Json) -> list[Json]:
+        """Return a collection's rows, following ``@odata.nextLink`` to the last page."""
+        found = list(payload.get("value") or [])
+        link = payload.get("@odata.nextLink")
+        while isinstance(link, str) and link:
+            if not link.startswith(self.base):  # the token is for this environment only
+                raise Unavailable("Dynamics 365 sent a next page elsewhere; check the environment.")
+            page = self.get(link)
+            found += page.get("value") or []
+            link = page.get("@odata.nextLink")
+        return found
+
+    # --- one request, with retries -------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        resource: str,
+        *,
+        json_body: Json | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """Send one request, retrying by the policy; return a 2xx response or raise."""
+        url = resource if resource.startswith("https://") else self.base + resource
+        path = urlsplit(url).path
+        all_headers = {**BASE_HEADERS, **(headers or {})}
+        if json_body is not None:
+            all_headers["Content-Type"] = JSON_TYPE
+        token, refreshed, attempt = self._bearer(False), False, 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                self._count()
+                response = self._session.request(
+                    method,
+                    url,
+                    headers={**all_headers, "Authorization": f"Bearer {token}"},
+                    json=json_body,
+                    data=data,
+                    timeout=self._timeout,
+                    verify=self._verify,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as error:
+                log.warning("Dataverse %s %s: TLS failed", method, path)
+                raise Unavailable(
+                    "Could not open a secure connection to Dynamics 365 (certificate problem)."
+                ) from error
+            except (requests.ConnectionError, requests.Timeout) as error:
+                log.info(
+                    "Dataverse %s %s: %s (try %d)", method, path, type(error).__name__, attempt
+                )
+                if attempt < self._retry.attempts and (idempotent or _never_sent(error)):
+                    self._retry.sleep(self._retry.backoff(attempt))
+                    continue
+                raise Unavailable(
+                    "Could not reach Dynamics 365; check the connection and try again."
+                ) from error
+            status = response.status_code
+            log.debug(
+                "Dataverse %s %s: %d in %.0f ms",
+                method,
+                path,
+                status,
+                (time.monotonic() - started) * 1000,
+            )
+            if 200 <= status < 300:
+                return response
+            if status == 401 and not refreshed:
+                response.close()
+                token, refreshed, attempt = self._bearer(True), True, attempt - 1
+                continue
+            if status == 429:
+                wait = retry_after_seconds(
+                    response.headers.get("Retry-After"), self._retry.default_retry_after
+                )
+                if attempt < self._retry.attempts and wait <= self._retry.max_retry_after:
+                    response.close()
+                    self._retry.sleep(wait)
+                    continue
+                raise error_for(429, _maybe_json(response), wait)
+            if status >= 500 and attempt < self._retry.attempts and (idempotent or status == 503):
+                response.close()
+                self._retry.sleep(self._retry.backoff(attempt))
+                continue
+            if 300 <= status < 400:
+                raise Unavailable(
+                    f"Dynamics 365 redirected the request (HTTP {status}); check the environment."
+                )
+            raise error_for(status, _maybe_json(response))
+
+    def _bearer(self, force_refresh: bool) -> str:
+        try:
+            return self._token(force_refresh)
+        except CrmError:
+            raise
+        except Exception as error:  # the token source is the app's (msal); its errors are not ours
+            raise NotSignedIn("Could not get a Dynamics 365 token; sign in again.") from error
+
+
+def _maybe_json(response: requests.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _json(response: requests.Response) -> Json:
+    if response.status_code == 204 or not response.content:
+        return {}
+    return _payload(_maybe_json(response))
+
+
+def _payload(value: object) -> Json:
+    if not isinstance(value, dict):
+        raise Unavailable("Dynamics 365 answered in a form we cannot read; try again.")
+    return value
