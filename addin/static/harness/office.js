@@ -182,10 +182,20 @@
     },
   };
 
-  // The legacy Office SSO call; in demo mode the token names the demo rep.
+  // The legacy Office SSO call; in demo mode the token names the demo rep. A test against a real
+  // identity provider sets window.sidepaneStandinAuth = { token, requests: [] } before the page
+  // loads: the stand-in then answers with that token and keeps each call's options (e.g. the
+  // claims challenge the pane passes back as authChallenge).
   window.OfficeRuntime = {
     auth: {
-      getAccessToken: function () { return Promise.resolve("demo:" + settings.rep); },
+      getAccessToken: function (options) {
+        const auth = window.sidepaneStandinAuth;
+        if (auth) {
+          auth.requests.push(Object.assign({}, options || {}));
+          return Promise.resolve(auth.token);
+        }
+        return Promise.resolve("demo:" + settings.rep);
+      },
     },
   };
 }());
