@@ -70,7 +70,6 @@ from ..models import (
     MeetingActivity,
     Party,
     RecordRef,
-    RecordType,
     RelatedItems,
     SavedActivity,
 )
@@ -92,13 +91,6 @@ class DynamicsAdapter(CrmAdapter):
         auto_save_replies=True,
         auto_save_meeting_updates=True,
         needs_server_side_sync=True,
-        email_fields=EMAIL_FIELDS,
-        record_types=(
-            RecordType.ACCOUNT,
-            RecordType.CONTACT,
-            RecordType.OPPORTUNITY,
-            RecordType.CASE,
-        ),
         contact_required_fields=("last_name", "email"),
     )
 

@@ -18,15 +18,14 @@ from playwright.sync_api import Page, expect
 
 from addin import store
 from tests.conftest import API_AUDIENCE
+from tests.dynamics.app_config import dynamics_config, register_sidepane
 
 pytestmark = pytest.mark.browser
-
-CLIENT_SECRET = "sidepane-browser-secret"
 
 
 @pytest.fixture
 def rep_tenant(entra: Any) -> str:
-    entra.register_client(API_AUDIENCE, CLIENT_SECRET)
+    register_sidepane(entra)
     return str(uuid.uuid4())
 
 
@@ -37,21 +36,8 @@ def server(live_server, entra, discovery, dataverse, rep_tenant, tmp_path: Path)
     discovery.add_instance(
         "Contoso", dataverse.url, dataverse.url, organization_type=0, tenant_id=rep_tenant
     )
-    return live_server(
-        {
-            "SECRET_KEY": "test-secret",
-            "API_AUDIENCE": API_AUDIENCE,
-            "ENTRA_AUTHORITY": entra.url,
-            "ENTRA_CLIENT_SECRET": CLIENT_SECRET,
-            "CA_FILE": entra.ca_file,
-            "DATABASE_URL": database_url,
-            "CRMS": ["dynamics"],
-            "DYNAMICS_DISCOVERY_URL": discovery.url,
-            "OFFICE_JS_URL": "/static/harness/office.js",
-            "INTERNAL_DOMAINS": ["contoso.example"],
-            "BROKER_URL": "memory://",
-        }
-    )
+    config = dynamics_config(entra, discovery, database_url)
+    return live_server({**config, "OFFICE_JS_URL": "/static/harness/office.js"})
 
 
 def open_pane(page: Page, server: Any, token: str) -> None:

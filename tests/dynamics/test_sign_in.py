@@ -10,7 +10,6 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +24,9 @@ from addin.store.sealed import Sealer
 from addin.store.token_caches import TokenCacheStore
 from crm_adapters import NotSignedIn
 from tests.conftest import API_AUDIENCE
+from tests.dynamics.app_config import dynamics_config, register_sidepane
 from tests.emulators.discovery import GlobalDiscoveryEmulator
 from tests.emulators.entra import EntraEmulator
-
-CLIENT_SECRET = "sidepane-test-secret"
 
 
 class Rep:
@@ -59,34 +57,17 @@ class Rep:
 
 @pytest.fixture
 def rep(entra: EntraEmulator) -> Rep:
-    entra.register_client(API_AUDIENCE, CLIENT_SECRET)
+    register_sidepane(entra)
     return Rep(entra, str(uuid.uuid4()))
 
 
 @pytest.fixture
 def dynamics_app(
-    entra: EntraEmulator,
-    discovery: GlobalDiscoveryEmulator,
-    database_url: str,
-    tmp_path: Path,
+    entra: EntraEmulator, discovery: GlobalDiscoveryEmulator, database_url: str
 ) -> Iterator[Flask]:
-    assert discovery.ca_file == entra.ca_file, "the emulators share one test CA"
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "API_AUDIENCE": API_AUDIENCE,
-            "ENTRA_AUTHORITY": entra.url,
-            "ENTRA_CLIENT_SECRET": CLIENT_SECRET,
-            "CA_FILE": entra.ca_file,
-            "DATABASE_URL": database_url,
-            "CRMS": ["dynamics"],
-            "DYNAMICS_DISCOVERY_URL": discovery.url,
-            "DISCOVERY_TTL": 0,  # ask discovery every time: the tests count token requests
-            "SANDBOX_PATH": str(tmp_path / "unused.db"),
-            "BROKER_URL": "memory://",
-        }
-    )
+    config = dynamics_config(entra, discovery, database_url)
+    # Ask discovery every time: the tests count token requests, not discovery's cache.
+    app = create_app({**config, "TESTING": True, "DISCOVERY_TTL": 0})
     yield app
     app.extensions["store_engine"].dispose()
 
