@@ -43,6 +43,7 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 
 #: Our CRM error tree to HTTP: status, code, and whether the rep can retry.
 CRM_STATUSES: list[tuple[type[crm.CrmError], int, str]] = [
+    (crm.ConsentRequired, 403, "crm_consent_required"),
     (crm.NotSignedIn, 401, "crm_sign_in_required"),
     (crm.NotFound, 404, "crm_not_found"),
     (crm.Conflict, 409, "crm_conflict"),

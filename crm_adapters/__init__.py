@@ -12,7 +12,16 @@ import difflib
 import importlib
 
 from .base import CrmAdapter
-from .errors import Conflict, CrmError, NotFound, NotSignedIn, RateLimited, Rejected, Unavailable
+from .errors import (
+    Conflict,
+    ConsentRequired,
+    CrmError,
+    NotFound,
+    NotSignedIn,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 
 ADAPTERS: dict[str, str] = {
     "sandbox": "crm_adapters.sandbox:SandboxAdapter",
@@ -41,6 +50,7 @@ def load_adapter(name: str) -> type[CrmAdapter]:
 __all__ = [
     "ADAPTERS",
     "Conflict",
+    "ConsentRequired",
     "CrmAdapter",
     "CrmError",
     "NotFound",

@@ -2,6 +2,7 @@
 
     CrmError
      ├── NotSignedIn      the rep must sign in (again) before the CRM answers
+     │    └── ConsentRequired   an administrator must consent first; the rep cannot fix it
      ├── NotFound         the record or endpoint does not exist
      ├── Conflict         the write clashes with what the CRM holds (duplicate key, stale etag)
      ├── RateLimited      the CRM asked us to slow down; ``retry_after`` seconds
@@ -35,6 +36,10 @@ class NotSignedIn(CrmError):
     ) -> None:
         super().__init__(message)
         self.claims = claims
+
+
+class ConsentRequired(NotSignedIn):
+    """The organisation has not consented to Sidepane reaching the CRM (rule 19)."""
 
 
 class NotFound(CrmError):

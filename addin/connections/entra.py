@@ -10,8 +10,8 @@ Features
 * Failures become the adapters' errors, so the pane and workers handle them like any CRM's:
   ``interaction_required`` (MFA, conditional access, a revoked session) and an expired refresh
   token are `NotSignedIn`, carrying Entra's ``claims`` for the pane to ask Office with; missing
-  admin consent is `NotSignedIn` with a message for the admin; Entra down or throttling is
-  `Unavailable`; a rejected client secret is `Rejected` (the deployment is misconfigured).
+  admin consent is `ConsentRequired` (the rep cannot fix it, an administrator can); Entra down
+  or throttling is `Unavailable`; a rejected client secret is `Rejected` (a misconfiguration).
 * msal fetches the authority's OpenID configuration once per thread (a per-thread http cache),
   not once per request; the cache never holds anything of a rep (msal keys its 400-cache by the
   whole request).
@@ -36,7 +36,7 @@ from typing import Any
 import msal
 import requests
 
-from crm_adapters.errors import NotSignedIn, Rejected, Unavailable
+from crm_adapters.errors import ConsentRequired, NotSignedIn, Rejected, Unavailable
 
 from ..identity import Identity
 from ..store.token_caches import TokenCacheStore
@@ -162,10 +162,9 @@ def _token_or_raise(result: Mapping[str, Any] | None) -> str:
     # Only Entra's error code goes to the log: descriptions may name the rep.
     log.info("Entra refused a token: %s %s", error, result.get("error_codes"))
     if "AADSTS65001" in description or error == "consent_required":
-        raise NotSignedIn(
+        raise ConsentRequired(
             "Your organisation has not allowed Sidepane to reach Dynamics 365 yet. "
-            "Ask a tenant administrator to give consent on Sidepane's admin page.",
-            claims=result.get("claims"),
+            "Ask a tenant administrator to give consent on Sidepane's admin page."
         )
     if error in _NEEDS_THE_REP:
         raise NotSignedIn(

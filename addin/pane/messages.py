@@ -28,6 +28,15 @@ def connected(state: ConnectionState) -> str:
 def for_crm_error(error: crm.CrmError) -> tuple[int, str, str]:
     """Return status, code and the rep's message for a CRM failure."""
     detail = str(error)
+    if isinstance(error, crm.ConsentRequired):
+        return (
+            403,
+            "crm_consent_required",
+            _(
+                "Your organisation has not allowed Sidepane to reach the CRM yet. "
+                "Ask your administrator to give consent."
+            ),
+        )
     if isinstance(error, crm.NotSignedIn):
         return 401, "crm_sign_in_required", _("Your CRM session ended. Sign in again.")
     if isinstance(error, crm.RateLimited):

@@ -77,7 +77,7 @@ def test_a_rep_signs_in_again_when_entra_asks_and_the_pane_carries_on(
         entra.require_interaction(oid, False)  # the rep completed MFA in Office's dialog
     sign_in.click()
     expect(page.get_by_text(contact["lastname"]).first).to_be_visible()
-    expect(page.get_by_text("Connected to Contoso")).to_be_visible()
+    expect(page.locator("#pane").get_by_text("Connected to Contoso")).to_be_visible()
     requests = page.evaluate("window.sidepaneStandinAuth.requests")
     assert [r.get("authChallenge") for r in requests].count(challenge) == 1
     assert all(r["allowSignInPrompt"] for r in requests)

@@ -227,8 +227,10 @@ def test_missing_admin_consent_says_who_must_act(pane, entra, discovery, rep):
         answer = pane("/view")
     finally:
         entra.consent_required(rep.tenant_id, False)
-    assert answer.status_code == 401
-    assert "data-sign-in" in answer.get_data(as_text=True)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 403
+    assert 'data-error="crm_consent_required"' in html and "administrator" in html
+    assert "data-sign-in" not in html, "signing in again cannot help the rep"
 
 
 def test_entra_down_is_a_retry_not_a_crash(pane, entra, discovery, rep):
