@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .home import home
     from .pane import pane
     from .records import records
+    from .sign_in import sign_in
 
     errors.init_app(app)
     i18n.init_app(app)
@@ -51,5 +52,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(harness)
     app.register_blueprint(records)
     app.register_blueprint(home)
+    app.register_blueprint(sign_in)
     celery_init_app(app)
     return app

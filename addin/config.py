@@ -22,6 +22,9 @@ CA_FILE              extra CA bundle for talking to a private authority (tests, 
 ENTRA_CLIENT_SECRET  the add-in app's client secret, for the on-behalf-of exchange (Dynamics).
 DYNAMICS_DISCOVERY_URL  Global Discovery (https://globaldisco.crm.dynamics.com).
 DISCOVERY_TTL        seconds a rep's list of Dynamics environments is reused (300).
+SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET   the Salesforce connected app (OAuth, PKCE).
+SALESFORCE_LOGIN_URL, SALESFORCE_SANDBOX_LOGIN_URL  the production and sandbox login hosts.
+SALESFORCE_EMAIL_FIELDS  our email fields -> the org's Contact fields ({"email1": "Email"}).
 ENCRYPTION_KEYS      Fernet keys sealing reps' tokens at rest, newest first; derived from
                      SECRET_KEY when unset (see `addin.store.sealed`).
 INTERNAL_DOMAINS     mail domains that are the organisation's own: never offered as new contacts.
@@ -71,6 +74,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DYNAMICS_DISCOVERY_URL": "https://globaldisco.crm.dynamics.com",
         "DISCOVERY_TTL": 300,
         "ENCRYPTION_KEYS": [],
+        "SALESFORCE_CLIENT_ID": "",
+        "SALESFORCE_CLIENT_SECRET": "",
+        "SALESFORCE_LOGIN_URL": "https://login.salesforce.com",
+        "SALESFORCE_SANDBOX_LOGIN_URL": "https://test.salesforce.com",
+        "SALESFORCE_EMAIL_FIELDS": {"email1": "Email"},
     }
 
 
@@ -120,6 +128,13 @@ def finish(config: Config) -> None:
         raise ConfigError(
             "Dynamics 365 signs reps in on their behalf: set SIDEPANE_ENTRA_CLIENT_SECRET to "
             "the add-in app's client secret."
+        )
+    if "salesforce" in config["CRMS"] and not (
+        config["SALESFORCE_CLIENT_ID"] and config["SALESFORCE_CLIENT_SECRET"]
+    ):
+        raise ConfigError(
+            "Salesforce reps sign in through Sidepane's connected app: set "
+            "SIDEPANE_SALESFORCE_CLIENT_ID and SIDEPANE_SALESFORCE_CLIENT_SECRET."
         )
     if not config["SECRET_KEY"]:
         if not config["DEMO"]:

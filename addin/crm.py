@@ -24,6 +24,7 @@ from .errors import ApiError
 DIRECTORIES = {
     "sandbox": "addin.connections.sandbox:SandboxDirectory",
     "dynamics": "addin.connections.dynamics:DynamicsDirectory",
+    "salesforce": "addin.connections.salesforce:SalesforceDirectory",
 }
 
 

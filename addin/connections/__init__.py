@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +50,39 @@ class Directory(Protocol):
 
     def sign_out(self, identity: Identity) -> None:
         """Forget what this server keeps of the rep's sign-in (tokens, cached lists)."""
+        ...
+
+    def signed_in(self, identity: Identity) -> bool:
+        """Tell whether the rep can reach this CRM without signing in by hand first."""
+        ...
+
+
+class SignInFailed(Exception):
+    """A manual sign-in cannot be finished (expired, used, tampered with); the text says why."""
+
+
+@runtime_checkable
+class ManualSignIn(Protocol):
+    """A directory whose reps sign in by hand through the CRM's own login page (OAuth).
+
+    The pane starts a sign-in for the rep (a pending row bound to them), a dialog or popup goes
+    to ``authorize_url`` and the CRM sends it back to ``finish_sign_in`` with a code.
+    """
+
+    def start_sign_in(self, session: Session, identity: Identity, login: str) -> str:
+        """Record a pending sign-in; return its state."""
+        ...
+
+    def authorize_url(self, session: Session, state: str) -> str:
+        """Return the CRM's login URL for a pending sign-in."""
+        ...
+
+    def finish_sign_in(self, session: Session, state: str, code: str) -> tuple[str, str]:
+        """Finish a pending sign-in with the CRM's code; return (tenant id, user oid)."""
+        ...
+
+    def cancel_sign_in(self, session: Session, state: str) -> None:
+        """Forget a pending sign-in the rep declined."""
         ...
 
 
@@ -86,6 +119,8 @@ def state(
     row = _row(session, identity)
     crm = row.crm if row is not None and row.crm in directories else default_crm
     if row is not None and row.signed_out:
+        return ConnectionState("signed_out", crm)
+    if not directories[crm].signed_in(identity):  # manual sign-in (rule 4), not done yet
         return ConnectionState("signed_out", crm)
     environments = _most_recent_first(
         session, identity, crm, directories[crm].environments(identity)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request
+from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +18,7 @@ from crm_adapters.errors import RateLimited, Rejected
 
 from .. import connections, crm, store
 from ..auth import current_identity
+from ..connections.salesforce_oauth import LOGINS
 from ..errors import ApiError
 from ..services import choices, new_contact, notes
 from ..services.open_item import open_item
@@ -178,6 +179,19 @@ def sign_in() -> Any:
     crm.forget_connection()
     state = crm.connection()
     return render_pane(_item(), messages.connected(state) if state.environment else "")
+
+
+@pane.post("/sign-in/<crm_name>/start")
+def start_sign_in(crm_name: str) -> Any:
+    """Start a manual sign-in (Salesforce's OAuth): answer the URL the dialog or popup opens."""
+    directory = crm.directories().get(crm_name)
+    if not isinstance(directory, connections.ManualSignIn):
+        raise ApiError(404, "unknown_crm", _("Your organisation does not offer this CRM."))
+    login = _field("login", limit=20)
+    if login not in LOGINS:
+        raise ApiError(400, "bad_field", _("The field %(name)s is not valid.", name="login"))
+    state = directory.start_sign_in(store.session(), current_identity(), login)
+    return jsonify({"url": url_for("sign_in.authorize", crm_name=crm_name, state=state)})
 
 
 @pane.post("/signature")

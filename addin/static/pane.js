@@ -271,6 +271,11 @@
       if (first) first.focus();
       return;
     }
+    const login = event.target.closest("[data-sign-in-with]");
+    if (login) {
+      signInWith(login.getAttribute("data-start"), login.getAttribute("data-sign-in-with"));
+      return;
+    }
     const signIn = event.target.closest("[data-sign-in]");
     if (signIn && state.last) {
       // The CRM needs a new sign-in: get a new Office token (with the challenge) and repeat.
@@ -305,6 +310,68 @@
     post(form.getAttribute("data-post"), fields, {
       target: targetOf(form), withBody: form.hasAttribute("data-with-body"), focus: true,
     });
+  });
+
+  // --- manual sign-in (Salesforce's OAuth) in an Office dialog, or a popup in a browser ----------
+
+  async function signInWith(startUrl, login) {
+    const ui = Office.context && Office.context.ui;
+    const dialog = ui && typeof ui.displayDialogAsync === "function";
+    // A popup must open while the click still counts as the rep's; it is pointed at the
+    // login page once the server has recorded the sign-in.
+    const popup = dialog ? null : window.open("", "sidepane-sign-in", "width=520,height=680");
+    let url = null;
+    try {
+      const response = await fetch(startUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "Accept-Language": state.language,
+          "Authorization": "Bearer " + (await accessToken(false)),
+        },
+        body: JSON.stringify({ item: state.item, fields: { login: login } }),
+      });
+      if (response.ok) url = new URL((await response.json()).url, window.location.href).href;
+      else swap(pane, await response.text(), true);
+    } catch (error) {
+      showTemplate("offline");
+    }
+    if (!url) {
+      if (popup) popup.close();
+      return;
+    }
+    if (popup) {
+      popup.location.href = url;
+      return;
+    }
+    ui.displayDialogAsync(url, { height: 70, width: 35 }, function (opened) {
+      if (opened.status !== "succeeded") return;
+      const signInDialog = opened.value;
+      signInDialog.addEventHandler(Office.EventType.DialogMessageReceived, function (arg) {
+        signInDialog.close();
+        signedIn(JSON.parse(arg.message));
+      });
+    });
+  }
+
+  function signedIn(result) {
+    if (result && result.ok) {
+      post("/pane/view", {}, { focus: true });
+      return;
+    }
+    const alert = document.createElement("div");
+    alert.className = "message error";
+    alert.setAttribute("role", "alert");
+    alert.textContent = (result && result.message) || "";
+    pane.prepend(alert);
+    announce(alert.textContent);
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin || !event.data || event.data.sidepane !== "sign-in") return;
+    signedIn(event.data);
   });
 
   // --- start -------------------------------------------------------------------------------

@@ -121,3 +121,24 @@ class TokenCache(Base):
     provider: Mapped[str] = mapped_column(String(40))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PendingSignIn(Base):
+    """An OAuth sign-in a rep started from the pane and has not finished (Salesforce, rule 4).
+
+    The ``state`` sent to the identity provider is kept only as its SHA-256: the callback proves
+    it holds the state, and the row says whose sign-in it is and which login host was chosen.
+    The PKCE verifier is sealed. A row is used once and lives a few minutes.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    crm: Mapped[str] = mapped_column(String(40))
+    #: Which login host: "production" or "sandbox".
+    login: Mapped[str] = mapped_column(String(20))
+    sealed_verifier: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
