@@ -26,6 +26,7 @@ from .errors import (
 ADAPTERS: dict[str, str] = {
     "sandbox": "crm_adapters.sandbox:SandboxAdapter",
     "dynamics": "crm_adapters.dynamics:DynamicsAdapter",
+    "salesforce": "crm_adapters.salesforce:SalesforceAdapter",
 }
 
 

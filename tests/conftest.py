@@ -26,6 +26,8 @@ from tests.emulators.fixtures import (  # noqa: F401  (re-exported fixtures)
     dataverse_server,
     discovery,
     entra,
+    salesforce,
+    salesforce_server,
 )
 
 API_AUDIENCE = "6f1c2b7e-2d9a-4c55-9e44-3c0d1b8f0a11"

@@ -17,9 +17,12 @@ import pytest
 
 from crm_adapters import ADAPTERS, CrmAdapter
 from crm_adapters.dynamics import DynamicsAdapter, RetryPolicy
+from crm_adapters.salesforce import RetryPolicy as SalesforceRetryPolicy
+from crm_adapters.salesforce import SalesforceAdapter
 from crm_adapters.sandbox import SandboxAdapter
 from tests.emulators.dataverse import DataverseEmulator
 from tests.emulators.entra import EntraEmulator
+from tests.emulators.salesforce import SalesforceEmulator
 from tests.known import Known, sandbox_known
 
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"
@@ -80,10 +83,32 @@ def _dynamics(request: pytest.FixtureRequest) -> tuple[CrmAdapter, CrmAdapter, K
     return working, broken, sandbox_known(report)
 
 
+def _salesforce(request: pytest.FixtureRequest) -> tuple[CrmAdapter, CrmAdapter, Known]:
+    _, report = request.getfixturevalue("sandbox")  # the emulator holds the same seeded data
+    emulator: SalesforceEmulator = request.getfixturevalue("salesforce")
+    working = SalesforceAdapter(
+        emulator.url,
+        access_token=emulator.issue_access_token(),
+        refresh=emulator.issue_access_token,
+        environment_id="conformance",
+        verify=emulator.ca_file,
+        retry=SalesforceRetryPolicy(attempts=2, base_delay=0.01),
+    )
+    broken = SalesforceAdapter(
+        f"https://127.0.0.1:{closed_port()}",
+        access_token="no-server-to-ask",
+        verify=emulator.ca_file,
+        timeout=2,
+        retry=SalesforceRetryPolicy(attempts=2, base_delay=0.001),
+    )
+    return working, broken, sandbox_known(report)
+
+
 #: Registry name -> factory(the test's request) giving (adapter, adapter whose CRM is down, facts).
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], tuple[CrmAdapter, CrmAdapter, Known]]] = {
     "sandbox": _sandbox,
     "dynamics": _dynamics,
+    "salesforce": _salesforce,
 }
 
 

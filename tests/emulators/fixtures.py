@@ -22,6 +22,7 @@ import pytest
 from .dataverse import DataverseEmulator
 from .discovery import GlobalDiscoveryEmulator
 from .entra import EntraEmulator
+from .salesforce import SalesforceEmulator
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +59,20 @@ def dataverse(dataverse_server: DataverseEmulator) -> DataverseEmulator:
     """Return the session's Dataverse emulator, reset to the freshly loaded sandbox."""
     dataverse_server.reset()
     return dataverse_server
+
+
+@pytest.fixture(scope="session")
+def salesforce_server(seeded_sandbox: tuple[Path, Any]) -> Iterator[SalesforceEmulator]:
+    """Run one Salesforce emulator (org and login host) holding the session's seeded sandbox.
+
+    Use ``salesforce`` in tests: it resets the records (and tokens, faults, latency, counts).
+    """
+    with SalesforceEmulator.from_sandbox(str(seeded_sandbox[0])) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def salesforce(salesforce_server: SalesforceEmulator) -> SalesforceEmulator:
+    """Return the session's Salesforce emulator, reset to the freshly loaded sandbox."""
+    salesforce_server.reset()
+    return salesforce_server
