@@ -22,6 +22,7 @@ BENCHMARKS = (
     "resolve_bench",
     "pane_bench",
     "dynamics_bench",
+    "salesforce_bench",
     "signature_bench",
 )
 RESULTS = Path(__file__).with_name("results.json")

@@ -54,6 +54,14 @@ CHARTS: list[Chart] = [
         ],
     ),
     (
+        "Resolve an email with 50 people in Salesforce (50 ms a round trip), lower is better",
+        "ms",
+        [
+            ("batched (ours)", "salesforce.resolve_50_addresses_batched_ms"),
+            ("one query per address", "salesforce.resolve_50_addresses_naive_ms"),
+        ],
+    ),
+    (
         "Signature lines, forge: F1, higher is better",
         "",
         [
