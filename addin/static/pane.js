@@ -312,14 +312,9 @@
     });
   });
 
-  // --- manual sign-in (Salesforce's OAuth) in an Office dialog, or a popup in a browser ----------
+  // --- manual sign-in (Salesforce's OAuth) in an Office dialog ------------------------------
 
   async function signInWith(startUrl, login) {
-    const ui = Office.context && Office.context.ui;
-    const dialog = ui && typeof ui.displayDialogAsync === "function";
-    // A popup must open while the click still counts as the rep's; it is pointed at the
-    // login page once the server has recorded the sign-in.
-    const popup = dialog ? null : window.open("", "sidepane-sign-in", "width=520,height=680");
     let url = null;
     try {
       const response = await fetch(startUrl, {
@@ -338,16 +333,11 @@
     } catch (error) {
       showTemplate("offline");
     }
-    if (!url) {
-      if (popup) popup.close();
-      return;
-    }
-    if (popup) {
-      popup.location.href = url;
-      return;
-    }
-    ui.displayDialogAsync(url, { height: 70, width: 35 }, function (opened) {
-      if (opened.status !== "succeeded") return;
+    if (!url) return;
+    // The dialog opens on our own domain (Office requires it), which sends it to the CRM's
+    // login page; the last page sends the result back with messageParent.
+    Office.context.ui.displayDialogAsync(url, { height: 70, width: 35 }, function (opened) {
+      if (opened.status !== Office.AsyncResultStatus.Succeeded) return signedIn(null);
       const signInDialog = opened.value;
       signInDialog.addEventHandler(Office.EventType.DialogMessageReceived, function (arg) {
         signInDialog.close();
@@ -364,15 +354,10 @@
     const alert = document.createElement("div");
     alert.className = "message error";
     alert.setAttribute("role", "alert");
-    alert.textContent = (result && result.message) || "";
+    alert.textContent = (result && result.message) || pane.getAttribute("data-dialog-blocked");
     pane.prepend(alert);
     announce(alert.textContent);
   }
-
-  window.addEventListener("message", function (event) {
-    if (event.origin !== window.location.origin || !event.data || event.data.sidepane !== "sign-in") return;
-    signedIn(event.data);
-  });
 
   // --- start -------------------------------------------------------------------------------
 

@@ -20,7 +20,11 @@
   const Succeeded = "succeeded";
   const Failed = "failed";
   const ItemType = { Message: "message", Appointment: "appointment" };
-  const EventType = { ItemChanged: "olkItemSelectedChanged", RecipientsChanged: "olkRecipientsChanged" };
+  const EventType = {
+    ItemChanged: "olkItemSelectedChanged",
+    RecipientsChanged: "olkRecipientsChanged",
+    DialogMessageReceived: "dialogMessageReceived",
+  };
 
   function result(value, error) {
     return error
@@ -151,9 +155,27 @@
       requirements: { isSetSupported: function (name, version) { return name === "Mailbox" && Number(version || "1.0") <= 1.13; } },
       ui: {
         openBrowserWindow: function (url) { window.open(url, "_blank", "noopener"); },
+        // A dialog is a popup here; its page talks back with messageParent, which arrives as
+        // a DialogMessageReceived event on the object the callback got, as in Office.
         displayDialogAsync: function (url) {
           const popup = window.open(url, "sidepane-dialog", "popup,width=520,height=640");
-          later(callbackOf(arguments), popup ? result({ close: function () { popup.close(); } }) : result(null, "The dialog was blocked."));
+          if (!popup) return later(callbackOf(arguments), result(null, "The dialog was blocked."));
+          const dialog = {
+            close: function () { popup.close(); },
+            addEventHandler: function (eventType, handler) {
+              if (eventType !== EventType.DialogMessageReceived) return;
+              window.addEventListener("message", function (event) {
+                if (event.source !== popup || event.origin !== window.location.origin) return;
+                if (event.data && typeof event.data.officeDialogMessage === "string") {
+                  handler({ message: event.data.officeDialogMessage, origin: event.origin });
+                }
+              });
+            },
+          };
+          later(callbackOf(arguments), result(dialog));
+        },
+        messageParent: function (message) {
+          if (window.opener) window.opener.postMessage({ officeDialogMessage: String(message) }, window.location.origin);
         },
       },
     },
