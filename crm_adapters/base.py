@@ -20,6 +20,7 @@ A method an adapter does not implement fails naming the adapter and the method.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from .models import (
@@ -46,6 +47,12 @@ class CrmAdapter:
 
     def __init__(self) -> None:
         self.round_trips = 0
+        self._counting = threading.Lock()
+
+    def _count_round_trip(self) -> None:
+        """Add one to ``round_trips``; adapters call it once per request sent to their CRM."""
+        with self._counting:  # ``+=`` is not atomic across threads
+            self.round_trips += 1
 
     def _not_implemented(self, method: str) -> NotImplementedError:
         return NotImplementedError(

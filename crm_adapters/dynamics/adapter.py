@@ -51,7 +51,6 @@ Configuration
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Sequence
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -116,7 +115,6 @@ class DynamicsAdapter(CrmAdapter):
         self.api_url = api_url.rstrip("/")
         self.web_url = (web_url or api_url).rstrip("/")
         self.environment_id = environment_id
-        self._counting = threading.Lock()
         self._transport = Transport(
             self.api_url,
             token,
@@ -126,10 +124,6 @@ class DynamicsAdapter(CrmAdapter):
             session=session,
             count=self._count_round_trip,
         )
-
-    def _count_round_trip(self) -> None:
-        with self._counting:  # ``+=`` is not atomic across threads
-            self.round_trips += 1
 
     @staticmethod
     def _now() -> dt.datetime:

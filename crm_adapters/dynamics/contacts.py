@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .. import drafts, matching
 from ..errors import NotFound, Rejected
 from ..models import EMAIL_FIELDS, Contact, ContactDraft
 from .odata import guid, is_guid, json_values, literal, resource
@@ -72,32 +73,13 @@ def group_by_address(
     rows: Iterable[Row], wanted: Sequence[str], columns: Sequence[str], url: RecordUrl
 ) -> dict[str, list[Contact]]:
     """Map each wanted (lower-cased) address to the contacts holding it in one of ``columns``."""
-    matches: dict[str, list[Contact]] = {address: [] for address in wanted}
-    seen: set[tuple[str, str]] = set()
-    for row in rows:
-        found = contact_from_row(row, url)
-        for column in columns:
-            value = row.get(column)
-            address = value.lower() if isinstance(value, str) else ""
-            if address in matches and (address, found.id) not in seen:
-                seen.add((address, found.id))
-                matches[address].append(found)
-    return matches
+    return matching.group_by_address(rows, wanted, columns, lambda row: contact_from_row(row, url))
 
 
 def validate_draft(draft: ContactDraft) -> None:
     """Raise `Rejected` naming the first field Dynamics would refuse, before any request."""
-    if not draft.last_name.strip():
-        raise Rejected("last_name: a last name is required.")
-    email = draft.email.strip()
-    if not email:
-        raise Rejected("email: an email address is required.")
-    local, at, domain = email.rpartition("@")
-    if not (at and local and "." in domain) or any(char.isspace() for char in email):
-        raise Rejected(f"email: {email!r} is not an email address.")
-    for name, longest in MAX_LENGTHS.items():
-        if len(getattr(draft, name).strip()) > longest:
-            raise Rejected(f"{name}: longer than {longest} characters.")
+    drafts.check_required(draft)
+    drafts.check_lengths(draft, MAX_LENGTHS)
     if draft.account_id and not is_guid(draft.account_id):
         raise NotFound(f"No account with id {draft.account_id!r} to link the contact to.")
 

@@ -21,21 +21,16 @@ data, never syntax.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from ..models import RecordRef
+from ..ranking import MIN_RECORD_SCORE, WORD_CHARACTERS, best_first, fold, score_name, scored
 from .odata import literal, resource, wildcard
 from .records import ENTITY, RecordUrl, Row, text
 
 CANDIDATES_PER_TYPE = 50
 MAX_WORDS = 8
-MIN_RECORD_SCORE = 60
-COVERAGE_WEIGHT = 0.8
 #: Words this long also match by either half, to forgive one typo.
 HALVES_FROM = 4
 
@@ -46,7 +41,8 @@ SEARCH_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "opportunity": ("name",),
     "case": ("title", "ticketnumber"),
 }
-_WORD = re.compile(r"\w+")
+#: A word, here and in ranking: letters, digits and underscores.
+_WORD = WORD_CHARACTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,46 +106,17 @@ def rank(
     query: Query, found: Mapping[str, list[Row]], limit: int, url: RecordUrl
 ) -> list[RecordRef]:
     """Return the best ``limit`` candidates of every type, best first."""
-    terms = fold(query.text).split()
-    scored = []
+    terms = fold(query.text, _WORD).split()
+    candidates = []
     for record_type, rows in found.items():
         entity = ENTITY[record_type]
         for row in {text(row, entity.key): row for row in rows}.values():
             record_id, name = text(row, entity.key), text(row, entity.name_column)
-            score = score_name(terms, name)
+            score = score_name(terms, name, _WORD)
             if record_type == "case":
                 ticket = text(row, "ticketnumber")
                 if ticket and ticket.lower() == query.text.strip().lower():
                     score = 100.0
             if record_id and score >= MIN_RECORD_SCORE:
-                scored.append((-score, len(name), name, record_type, record_id))
-    scored.sort()
-    return [
-        RecordRef(record_type, record_id, name, url(record_type, record_id))
-        for _, _, name, record_type, record_id in scored[:limit]
-    ]
-
-
-def score_name(terms: list[str], name: str) -> float:
-    """Return how well a name matches the typed (folded) words, 0 to 100."""
-    name_words = _WORD.findall(fold(name))
-    letters = sum(len(term) for term in terms)
-    if not name_words or not letters:
-        return 0.0
-    covered = 0.0
-    for position, term in enumerate(terms):
-        is_last = position == len(terms) - 1
-        best = max(
-            100.0 if is_last and word.startswith(term) else fuzz.ratio(term, word)
-            for word in name_words
-        )
-        covered += best * len(term)
-    whole = fuzz.ratio(" ".join(terms), " ".join(name_words))
-    return COVERAGE_WEIGHT * covered / letters + (1 - COVERAGE_WEIGHT) * whole
-
-
-def fold(value: str) -> str:
-    """Lower-case, strip accents, keep letters and digits: "Ølgaard A/S" → "ølgaard a s"."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(_WORD.findall(plain))
+                candidates.append(scored(score, name, record_type, record_id))
+    return best_first(candidates, limit, url)

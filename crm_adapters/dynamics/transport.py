@@ -29,17 +29,14 @@ Features
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from ..errors import (
     Conflict,
@@ -50,6 +47,8 @@ from ..errors import (
     Rejected,
     Unavailable,
 )
+from ..retry import RetryPolicy as SharedRetryPolicy
+from ..retry import never_sent, retry_after_seconds
 from . import batch
 
 log = logging.getLogger(__name__)
@@ -77,25 +76,11 @@ TokenSource = Callable[[bool], str]
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry; tests pass tiny delays."""
+class RetryPolicy(SharedRetryPolicy):
+    """How often and how long to retry Dataverse requests; tests pass tiny delays."""
 
-    #: Tries of one request in all (1: never retry). A token refresh does not use one up.
-    attempts: int = 4
-    #: First backoff delay in seconds after a 5xx or a dropped connection; doubles each time.
-    base_delay: float = 0.5
-    #: Longest backoff delay.
-    max_delay: float = 8.0
-    #: Longest ``Retry-After`` waited for; a longer one is `RateLimited` at once.
-    max_retry_after: float = 30.0
     #: Used when a 429 carries no (readable) ``Retry-After``.
     default_retry_after: float = 5.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-
-    def backoff(self, attempt: int) -> float:
-        """Return the wait before try ``attempt + 1``: exponential, with jitter."""
-        delay = min(self.max_delay, self.base_delay * 2.0 ** max(attempt - 1, 0))
-        return delay * (0.5 + random.random() / 2)  # jitter, not a secret
 
 
 # --- the one translation table -----------------------------------------------------------------
@@ -151,29 +136,6 @@ def _error_fields(payload: object) -> tuple[str, str]:
         code.lower() if isinstance(code, str) else "",
         message if isinstance(message, str) else "",
     )
-
-
-def retry_after_seconds(value: str | None, default: float) -> float:
-    """Read ``Retry-After``: seconds, or an HTTP date; ``default`` if absent or unreadable."""
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """Return whether the request surely did not reach the server (safe to retry a write)."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)
 
 
 # --- the transport -----------------------------------------------------------------------------
@@ -311,7 +273,7 @@ class Transport:
                 log.info(
                     "Dataverse %s %s: %s (try %d)", method, path, type(error).__name__, attempt
                 )
-                if attempt < self._retry.attempts and (idempotent or _never_sent(error)):
+                if attempt < self._retry.attempts and (idempotent or never_sent(error)):
                     self._retry.sleep(self._retry.backoff(attempt))
                     continue
                 raise Unavailable(
@@ -335,7 +297,7 @@ class Transport:
                 wait = retry_after_seconds(
                     response.headers.get("Retry-After"), self._retry.default_retry_after
                 )
-                if attempt < self._retry.attempts and wait <= self._retry.max_retry_after:
+                if self._retry.may_wait(attempt, wait):
                     response.close()
                     self._retry.sleep(wait)
                     continue

@@ -59,7 +59,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
@@ -125,7 +124,6 @@ class SalesforceAdapter(CrmAdapter):
         self.capabilities = dataclasses.replace(
             type(self).capabilities, email_fields=tuple(self.email_fields)
         )
-        self._counting = threading.Lock()
         self._transport = Transport(
             self.instance_url,
             access_token,
@@ -136,10 +134,6 @@ class SalesforceAdapter(CrmAdapter):
             retry=retry or RetryPolicy(),
             count=self._count_round_trip,
         )
-
-    def _count_round_trip(self) -> None:
-        with self._counting:  # ``+=`` is not atomic across threads
-            self.round_trips += 1
 
     @staticmethod
     def _now() -> dt.datetime:

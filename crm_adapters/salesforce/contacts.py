@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
+from .. import drafts, matching
 from ..errors import Rejected
 from ..models import EMAIL_FIELDS, Contact, ContactDraft
 from .records import RecordUrl, Row, contact_fields
@@ -109,32 +110,15 @@ def group_by_address(
     url: RecordUrl,
 ) -> dict[str, list[Contact]]:
     """Map each wanted (lower-cased) address to the contacts holding it in one of ``fields``."""
-    matches: dict[str, list[Contact]] = {address: [] for address in wanted}
-    seen: set[tuple[str, str]] = set()
-    for row in rows:
-        found = contact_from_row(row, selected, url)
-        for field in fields:
-            value = row.get(field)
-            address = value.lower() if isinstance(value, str) else ""
-            if address in matches and (address, found.id) not in seen:
-                seen.add((address, found.id))
-                matches[address].append(found)
-    return matches
+    return matching.group_by_address(
+        rows, wanted, fields, lambda row: contact_from_row(row, selected, url)
+    )
 
 
 def validate_draft(draft: ContactDraft) -> None:
     """Raise `Rejected` naming the first field Salesforce would refuse, before any request."""
-    if not draft.last_name.strip():
-        raise Rejected("last_name: a last name is required.")
-    email = draft.email.strip()
-    if not email:
-        raise Rejected("email: an email address is required.")
-    local, at, domain = email.rpartition("@")
-    if not (at and local and "." in domain) or any(char.isspace() for char in email):
-        raise Rejected(f"email: {email!r} is not an email address.")
-    for name, longest in MAX_LENGTHS.items():
-        if len(getattr(draft, name).strip()) > longest:
-            raise Rejected(f"{name}: longer than {longest} characters.")
+    drafts.check_required(draft)
+    drafts.check_lengths(draft, MAX_LENGTHS)
 
 
 def contact_values(draft: ContactDraft, email_field: str) -> dict[str, str]:

@@ -21,22 +21,25 @@ How a search runs
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
 from simple_salesforce.format import format_soql
 
 from ..models import RecordRef
+from ..ranking import (
+    LETTERS_AND_DIGITS,
+    MIN_RECORD_SCORE,
+    best_first,
+    fold,
+    score_name,
+    scored,
+)
 from .records import RecordUrl, Row, text
 from .transport import query_url, search_url
 
 CANDIDATES = 50
 MAX_WORDS = 8
-MIN_RECORD_SCORE = 60
-COVERAGE_WEIGHT = 0.8
 #: A word this long is also searched by its first `PREFIX_LETTERS` letters.
 PREFIX_LETTERS = 3
 #: SOSL operators: never sent as words.
@@ -61,7 +64,7 @@ SEARCHABLE: Mapping[str, Searchable] = {
     "opportunity": Searchable("Opportunity", ("Id", "Name"), "Name"),
     "case": Searchable("Case", ("Id", "Subject", "CaseNumber"), "Subject"),
 }
-_WORD = re.compile(r"[^\W_]+")
+_WORD = LETTERS_AND_DIGITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ def rank(query: Query, found: Sequence[Row], limit: int, url: RecordUrl) -> list
     """Return the best ``limit`` of the records found, best first."""
     types = {SEARCHABLE[t].sobject: t for t in query.types}
     terms = fold(query.text).split()
-    scored = []
+    candidates = []
     seen: set[str] = set()
     for row in found:
         attributes = row.get("attributes")
@@ -142,34 +145,5 @@ def rank(query: Query, found: Sequence[Row], limit: int, url: RecordUrl) -> list
             if number and number.lower() == query.typed.lower():
                 score = 100.0
         if score >= MIN_RECORD_SCORE:
-            scored.append((-score, len(name), name, record_type, record_id))
-    scored.sort()
-    return [
-        RecordRef(record_type, record_id, name, url(record_type, record_id))
-        for _, _, name, record_type, record_id in scored[:limit]
-    ]
-
-
-def score_name(terms: list[str], name: str) -> float:
-    """Return how well a name matches the typed (folded) words, 0 to 100."""
-    name_words = _WORD.findall(fold(name))
-    letters = sum(len(term) for term in terms)
-    if not name_words or not letters:
-        return 0.0
-    covered = 0.0
-    for position, term in enumerate(terms):
-        is_last = position == len(terms) - 1
-        best = max(
-            100.0 if is_last and word.startswith(term) else fuzz.ratio(term, word)
-            for word in name_words
-        )
-        covered += best * len(term)
-    whole = fuzz.ratio(" ".join(terms), " ".join(name_words))
-    return COVERAGE_WEIGHT * covered / letters + (1 - COVERAGE_WEIGHT) * whole
-
-
-def fold(value: str) -> str:
-    """Lower-case, strip accents, keep letters and digits: "Ølgaard A/S" → "ølgaard a s"."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(_WORD.findall(plain))
+            candidates.append(scored(score, name, record_type, record_id))
+    return best_first(candidates, limit, url)

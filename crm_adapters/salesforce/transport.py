@@ -31,11 +31,10 @@ Features
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -43,7 +42,6 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
-from urllib3.exceptions import NewConnectionError
 
 from ..errors import (
     Conflict,
@@ -54,6 +52,8 @@ from ..errors import (
     Rejected,
     Unavailable,
 )
+from ..retry import RetryPolicy as SharedRetryPolicy
+from ..retry import delay_seconds, never_sent
 
 log = logging.getLogger(__name__)
 
@@ -69,25 +69,11 @@ NOT_APPLIED_STATUS = 503
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry; tests pass tiny delays."""
+class RetryPolicy(SharedRetryPolicy):
+    """How often and how long to retry Salesforce requests; tests pass tiny delays."""
 
-    #: Tries of one request in all (1: never retry). A token refresh does not use one up.
-    attempts: int = 4
-    #: First backoff delay in seconds; doubles each time.
-    base_delay: float = 0.5
-    #: Longest backoff delay.
-    max_delay: float = 8.0
-    #: Longest ``Retry-After`` waited for; a longer one is `RateLimited` at once.
-    max_retry_after: float = 30.0
     #: What `RateLimited` tells callers to wait when Salesforce named no time.
     default_retry_after: float = 30.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-
-    def backoff(self, attempt: int) -> float:
-        """Return the wait before try ``attempt + 1``: exponential, with jitter."""
-        delay = min(self.max_delay, self.base_delay * 2.0 ** max(attempt - 1, 0))
-        return delay * (0.5 + random.random() / 2)  # jitter, not a secret
 
 
 # --- the one translation table -----------------------------------------------------------------
@@ -171,21 +157,6 @@ def _first_error(errors: Sequence[tuple[int, object]]) -> CrmError:
     return error_for(400, [{"errorCode": first.get("statusCode"), "message": first.get("message")}])
 
 
-def _never_sent(error: requests.RequestException) -> bool:
-    """Return whether the request surely did not reach the server (safe to retry a write)."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, NewConnectionError)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
 # --- the session simple-salesforce uses ---------------------------------------------------------
 
 
@@ -222,7 +193,7 @@ class OrgSession(requests.Session):
 
     def last_retry_after(self) -> float | None:
         """Return the ``Retry-After`` of this thread's last answer, if it had one."""
-        return _retry_after(getattr(self._last, "retry_after", None))
+        return delay_seconds(getattr(self._last, "retry_after", None))
 
 
 # --- the transport -----------------------------------------------------------------------------
@@ -378,7 +349,7 @@ class Transport:
                 if refused.code == "REQUEST_LIMIT_EXCEEDED":
                     told = self._session.last_retry_after()
                     wait = told if told is not None else self._retry.backoff(attempt)
-                    if attempt < self._retry.attempts and wait <= self._retry.max_retry_after:
+                    if self._retry.may_wait(attempt, wait):
                         log.info("Salesforce %s: request limit (try %d)", what, attempt)
                         self._retry.sleep(wait)
                         continue
@@ -403,7 +374,7 @@ class Transport:
                 ) from error
             except (requests.ConnectionError, requests.Timeout) as error:
                 log.info("Salesforce %s: %s (try %d)", what, type(error).__name__, attempt)
-                if attempt < self._retry.attempts and (idempotent or _never_sent(error)):
+                if attempt < self._retry.attempts and (idempotent or never_sent(error)):
                     self._retry.sleep(self._retry.backoff(attempt))
                     continue
                 raise Unavailable(

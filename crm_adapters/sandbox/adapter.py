@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -92,13 +91,11 @@ class SandboxAdapter(CrmAdapter):
         self.base_url = base_url.rstrip("/")
         self.environment_id = environment_id
         self._pool = ConnectionPool(self.path, busy_timeout=busy_timeout)
-        self._counting = threading.Lock()
 
     @contextmanager
     def _request(self, *, write: bool | None = None) -> Iterator[sqlite3.Connection]:
         """Count one round trip and lend a connection: no, a read or a write transaction."""
-        with self._counting:  # ``+=`` is not atomic across threads
-            self.round_trips += 1
+        self._count_round_trip()
         with self._pool.lend() as connection:
             if write is None:
                 yield connection

@@ -19,6 +19,7 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 
+from .. import drafts
 from ..errors import NotFound, Rejected
 from ..models import EMAIL_FIELDS, Contact, ContactDraft
 from . import convert
@@ -61,14 +62,7 @@ def contacts_by_address(
 
 def validate_draft(draft: ContactDraft) -> None:
     """Raise `Rejected` naming the first field of ``draft`` the sandbox cannot accept."""
-    if not draft.last_name.strip():
-        raise Rejected("last_name: a last name is required.")
-    email = draft.email.strip()
-    local, at, domain = email.rpartition("@")
-    if not email:
-        raise Rejected("email: an email address is required.")
-    if not (at and local and "." in domain) or any(char.isspace() for char in email):
-        raise Rejected(f"email: {email!r} is not an email address.")
+    drafts.check_required(draft)
     for name in ContactDraft.__dataclass_fields__:
         value = getattr(draft, name)
         if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:

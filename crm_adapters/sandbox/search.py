@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 
 from ..models import RecordRef
+from ..ranking import COVERAGE_WEIGHT, MIN_RECORD_SCORE, best_first, scored
 from .convert import RecordUrl
 from .folding import fold, words
 from .schema import SEARCH_BLOCK_SIZE, SEARCH_BLOCKS
@@ -55,11 +56,6 @@ MIN_WORD_SCORE = 75
 CLOSE_WORD_SCORE = 85
 #: What a completion of the last typed word counts as ("costr" → "costruzioni").
 PREFIX_WORD_SCORE = 90
-#: Share of a record's score from how well each typed word matches one of its words; the rest
-#: is rapidfuzz ``ratio`` of the whole name, so of two names containing the words the shorter wins.
-COVERAGE_WEIGHT = 0.8
-#: Score a record needs to be returned at all.
-MIN_RECORD_SCORE = 60
 #: Words of a query that count (the rest of a pasted sentence only costs time).
 MAX_WORDS = 8
 _END = "\U0010ffff"  # sorts after any text, for prefix ranges
@@ -226,7 +222,7 @@ def _best(
 ) -> list[RecordRef]:
     query = " ".join(terms)
     closeness: list[dict[str, float]] = [{} for _ in terms]  # per typed word: name word -> ratio
-    scored = []
+    found = []
     for record_type, record_id, name, folded in candidates:
         name_words = words(folded)
         if not name_words:
@@ -245,12 +241,8 @@ def _best(
         coverage = covered / len(query.replace(" ", ""))
         score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * fuzz.ratio(query, folded)
         if score >= MIN_RECORD_SCORE:
-            scored.append((-score, len(name), name, record_type, record_id))
-    scored.sort()
-    return [
-        RecordRef(record_type, record_id, name, url(record_type, record_id))
-        for _, _, name, record_type, record_id in scored[:limit]
-    ]
+            found.append(scored(score, name, record_type, record_id))
+    return best_first(found, limit, url)
 
 
 def _quote(term: str) -> str:
