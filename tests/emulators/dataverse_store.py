@@ -20,14 +20,12 @@ Features
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .dataverse_tables import LOOKUP_LOGICAL_NAME, NavigationProperty, Table, Tables
 from .odata import Comparison, InValues, Junction, Lambda, Literal, Member, Node, comparable
-
-Row = dict[str, Any]
+from .undoable_rows import Row, UndoableRows
 
 
 def logical_name_key(column: str) -> str:
@@ -41,19 +39,21 @@ def set_lookup(row: Row, column: str, logical: str | None, record_id: str | None
     row[logical_name_key(column)] = logical if record_id else None
 
 
-class Store:
+class Store(UndoableRows):
     """Rows of every table, keyed by lower-case id."""
 
     def __init__(self, tables: Tables) -> None:
+        super().__init__(table.logical for table in tables)
         self.tables = tables
-        self.rows: dict[str, dict[str, Row]] = {table.logical: {} for table in tables}
-        # The row each changed id had at the baseline (None: it did not exist), for reset.
-        self._since_baseline: dict[tuple[str, str], Row | None] = {}
         self._dirty: set[str] = set()  # tables written since the baseline
         self._indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}
         self._clean_indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}  # of the baseline
-        self._journal: list[tuple[str, str, Row | None]] | None = None
         self._versions = itertools.count(1_000_001)
+
+    @property
+    def rows(self) -> dict[str, dict[str, Row]]:
+        """Return the rows of every table, by logical name and id."""
+        return self._rows_by_kind
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -168,58 +168,28 @@ class Store:
         self._remember(table.logical, record_id)
         del self.rows[table.logical][record_id]
 
-    def _remember(self, logical: str, record_id: str) -> None:
-        """Note a row about to change: for reset, for the transaction, and for the indexes."""
-        previous = self.rows[logical].get(record_id)
-        self._since_baseline.setdefault((logical, record_id), previous)
-        if self._journal is not None:
-            self._journal.append((logical, record_id, previous))
-        self._dirty.add(logical)
-        self._drop_indexes(logical)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Undo every write made in the block if it raises."""
-        if self._journal is not None:  # nested: the outer transaction undoes everything
-            yield
-            return
-        self._journal = []
-        try:
-            yield
-        except BaseException:
-            self._restore(reversed(self._journal))
-            raise
-        finally:
-            self._journal = None
-
-    def _restore(self, previous_rows: Iterable[tuple[str, str, Row | None]]) -> None:
-        for logical, record_id, previous in previous_rows:
-            if previous is None:
-                self.rows[logical].pop(record_id, None)
-            else:
-                self.rows[logical][record_id] = previous
+    def _changed(self, kind: str) -> None:
+        self._dirty.add(kind)
+        self._drop_indexes(kind)
 
     def _drop_indexes(self, logical: str) -> None:
         for key in [key for key in self._indexes if key[0] == logical]:
             del self._indexes[key]
 
     def save_baseline(self) -> None:
-        """Make the current rows the state `reset` restores."""
-        self._since_baseline.clear()
+        """Make the current rows (and the indexes built on them) the state `reset` restores."""
+        super().save_baseline()
         self._dirty.clear()
         self._clean_indexes = dict(self._indexes)
 
     def reset(self) -> None:
         """Put back the rows written since the baseline, and the indexes built on it."""
-        self._restore(
-            (logical, record_id, row) for (logical, record_id), row in self._since_baseline.items()
-        )
+        super().reset()
         for logical in self._dirty:
             self._drop_indexes(logical)
             self._indexes |= {
                 key: index for key, index in self._clean_indexes.items() if key[0] == logical
             }
-        self._since_baseline.clear()
         self._dirty.clear()
 
 

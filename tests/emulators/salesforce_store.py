@@ -17,41 +17,37 @@ Features
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from .salesforce_objects import TEXT_TYPES, Catalog, with_checksum
 from .soql_eval import comparable
+from .undoable_rows import Row, UndoableRows
 
-Row = dict[str, Any]
 
-
-class Records:
+class Records(UndoableRows):
     """Rows of every object of a catalog, keyed by lower-case id."""
 
     def __init__(self, catalog: Catalog) -> None:
+        super().__init__(sobject.name for sobject in catalog)
         self.catalog = catalog
-        self._rows: dict[str, dict[str, Row]] = {sobject.name: {} for sobject in catalog}
         self._owners: dict[str, str] = {}  # lower-case id -> object name
-        self._since_baseline: dict[tuple[str, str], Row | None] = {}
-        self._journal: list[tuple[str, str, Row | None]] | None = None
         self._indexes: dict[tuple[str, str], dict[Any, list[Row]]] = {}
         self._sequence = itertools.count(1)
 
     # -- reading ------------------------------------------------------------------------------
 
     def rows(self, sobject: str) -> Iterable[Row]:
-        return self._rows[sobject].values()
+        return self._rows_by_kind[sobject].values()
 
     def get(self, sobject: str, record_id: str) -> Row | None:
-        return self._rows[sobject].get(_key(record_id))
+        return self._rows_by_kind[sobject].get(_key(record_id))
 
     def find(self, record_id: str) -> tuple[str, Row] | None:
         """Return the object and row of an id, whatever its object."""
         key = _key(record_id)
         sobject = self._owners.get(key)
-        return None if sobject is None else (sobject, self._rows[sobject][key])
+        return None if sobject is None else (sobject, self._rows_by_kind[sobject][key])
 
     def lookup(self, sobject: str, field: str, keys: Iterable[Any]) -> list[Row] | None:
         """Return the rows whose text ``field`` compares equal to one of ``keys``, in order."""
@@ -69,7 +65,7 @@ class Records:
         index = self._indexes.get((sobject, field))
         if index is None:
             index = {}
-            for row in self._rows[sobject].values():
+            for row in self._rows_by_kind[sobject].values():
                 value = comparable(row.get(field), kind)
                 if value is not None:
                     index.setdefault(value, []).append(row)
@@ -83,7 +79,7 @@ class Records:
         key = _key(row["Id"])
         self._remember(sobject, key)
         row["@seq"] = next(self._sequence)
-        self._rows[sobject][key] = row
+        self._rows_by_kind[sobject][key] = row
         self._owners[key] = sobject
         return row
 
@@ -91,62 +87,26 @@ class Records:
         """Change some fields of an existing row and return the new row."""
         key = _key(record_id)
         self._remember(sobject, key)
-        row = self._rows[sobject][key] | changes
-        self._rows[sobject][key] = row
+        row = self._rows_by_kind[sobject][key] | changes
+        self._rows_by_kind[sobject][key] = row
         return row
 
     def delete(self, sobject: str, record_id: str) -> None:
         key = _key(record_id)
         self._remember(sobject, key)
-        del self._rows[sobject][key]
+        del self._rows_by_kind[sobject][key]
         del self._owners[key]
 
-    def _remember(self, sobject: str, key: str) -> None:
-        """Note a row about to change: for reset, for the transaction, and for the indexes."""
-        previous = self._rows[sobject].get(key)
-        self._since_baseline.setdefault((sobject, key), previous)
-        if self._journal is not None:
-            self._journal.append((sobject, key, previous))
-        for index_key in [index_key for index_key in self._indexes if index_key[0] == sobject]:
+    def _changed(self, kind: str) -> None:
+        for index_key in [index_key for index_key in self._indexes if index_key[0] == kind]:
             del self._indexes[index_key]
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Undo every write made in the block if it raises."""
-        if self._journal is not None:  # nested: the outer transaction undoes everything
-            yield
-            return
-        self._journal = []
-        try:
-            yield
-        except BaseException:
-            self._restore(reversed(self._journal))
-            raise
-        finally:
-            self._journal = None
-
-    def _restore(self, previous_rows: Iterable[tuple[str, str, Row | None]]) -> None:
-        for sobject, key, previous in previous_rows:
-            if previous is None:
-                self._rows[sobject].pop(key, None)
-                self._owners.pop(key, None)
-            else:
-                self._rows[sobject][key] = previous
-                self._owners[key] = sobject
-            self._indexes = {
-                index_key: index
-                for index_key, index in self._indexes.items()
-                if index_key[0] != sobject
-            }
-
-    def save_baseline(self) -> None:
-        """Make the current rows the state `reset` restores."""
-        self._since_baseline.clear()
-
-    def reset(self) -> None:
-        """Put back the rows written since the baseline."""
-        self._restore((sobject, key, row) for (sobject, key), row in self._since_baseline.items())
-        self._since_baseline.clear()
+    def _put(self, kind: str, key: str, row: Row | None) -> None:
+        super()._put(kind, key, row)
+        if row is None:
+            self._owners.pop(key, None)
+        else:
+            self._owners[key] = kind
 
 
 def _key(record_id: str) -> str:
