@@ -43,6 +43,7 @@ import requests
 
 from crm_adapters.errors import NotSignedIn, RateLimited, Rejected, Unavailable
 from crm_adapters.models import Environment, EnvironmentKind
+from crm_adapters.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def _instances_from(response: requests.Response) -> list[Any]:
     if status == 429:
         raise RateLimited(
             "Dynamics 365 asked us to slow down; your environments will load shortly.",
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(
+                response.headers.get("Retry-After"), _DEFAULT_RETRY_AFTER
+            ),
         )
     if status >= 400:
         raise Rejected(f"Dynamics 365 refused to list your environments (HTTP {status}).")
@@ -142,14 +145,6 @@ def _instances_from(response: requests.Response) -> list[Any]:
     if not isinstance(value, list):
         raise Unavailable("Dynamics 365 answered the environment list with something else.")
     return value
-
-
-def _retry_after(header: str | None) -> float:
-    try:
-        seconds = float(header) if header else _DEFAULT_RETRY_AFTER
-    except ValueError:  # an HTTP date, which Dataverse does not send
-        seconds = _DEFAULT_RETRY_AFTER
-    return max(seconds, 0.0)
 
 
 def _environment(item: object) -> Environment | None:
