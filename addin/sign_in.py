@@ -24,7 +24,7 @@ from crm_adapters import CrmError
 from . import connections, crm, store
 from .connections import SignInFailed
 from .identity import Identity
-from .pane import _policy
+from .pane import content_security_policy
 
 sign_in = Blueprint("sign_in", __name__, url_prefix="/sign-in")
 
@@ -78,6 +78,8 @@ def _done(ok: bool, message: str, status: int) -> Any:
             status,
         )
     )
-    response.headers["Content-Security-Policy"] = _policy(current_app.config["OFFICE_JS_URL"])
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app.config["OFFICE_JS_URL"]
+    )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -70,7 +70,7 @@ class ManualSignIn(Protocol):
     """
 
     def start_sign_in(self, session: Session, identity: Identity, login: str) -> str:
-        """Record a pending sign-in; return its state."""
+        """Record a pending sign-in; return its state. An unknown ``login`` is a ValueError."""
         ...
 
     def authorize_url(self, session: Session, state: str) -> str:

@@ -32,11 +32,14 @@ def page() -> Any:
         render_template("pane/page.html", office_js=current_app.config["OFFICE_JS_URL"])
     )
     # Outlook shows the pane in an iframe of its own pages; nobody else may frame it.
-    response.headers["Content-Security-Policy"] = _policy(current_app.config["OFFICE_JS_URL"])
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app.config["OFFICE_JS_URL"]
+    )
     return response
 
 
-def _policy(office_js: str) -> str:
+def content_security_policy(office_js: str) -> str:
+    """Return the policy of our pages in Office: our own scripts and Office.js, framed by Office."""
     # Office.js loads its other parts from its own host, so allow that origin, not one file.
     parts = urlsplit(office_js)
     script = f"'self' {parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"

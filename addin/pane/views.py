@@ -18,7 +18,6 @@ from crm_adapters.errors import RateLimited, Rejected
 
 from .. import connections, crm, store
 from ..auth import current_identity
-from ..connections.salesforce_oauth import LOGINS
 from ..errors import ApiError
 from ..services import choices, new_contact, notes
 from ..services.open_item import open_item
@@ -187,10 +186,14 @@ def start_sign_in(crm_name: str) -> Any:
     directory = crm.directories().get(crm_name)
     if not isinstance(directory, connections.ManualSignIn):
         raise ApiError(404, "unknown_crm", _("Your organisation does not offer this CRM."))
-    login = _field("login", limit=20)
-    if login not in LOGINS:
-        raise ApiError(400, "bad_field", _("The field %(name)s is not valid.", name="login"))
-    state = directory.start_sign_in(store.session(), current_identity(), login)
+    try:  # the directory knows its logins (Salesforce: production or sandbox)
+        state = directory.start_sign_in(
+            store.session(), current_identity(), _field("login", limit=20)
+        )
+    except ValueError:
+        raise ApiError(
+            400, "bad_field", _("The field %(name)s is not valid.", name="login")
+        ) from None
     return jsonify({"url": url_for("sign_in.authorize", crm_name=crm_name, state=state)})
 
 
