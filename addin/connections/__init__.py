@@ -52,10 +52,6 @@ class Directory(Protocol):
         """Forget what this server keeps of the rep's sign-in (tokens, cached lists)."""
         ...
 
-    def signed_in(self, identity: Identity) -> bool:
-        """Tell whether the rep can reach this CRM without signing in by hand first."""
-        ...
-
 
 class SignInFailed(Exception):
     """A manual sign-in cannot be finished (expired, used, tampered with); the text says why."""
@@ -120,13 +116,13 @@ def state(
     crm = row.crm if row is not None and row.crm in directories else default_crm
     if row is not None and row.signed_out:
         return ConnectionState("signed_out", crm)
-    if not directories[crm].signed_in(identity):  # manual sign-in (rule 4), not done yet
-        return ConnectionState("signed_out", crm)
-    environments = _most_recent_first(
-        session, identity, crm, directories[crm].environments(identity)
-    )
+    directory = directories[crm]
+    environments = _most_recent_first(session, identity, crm, directory.environments(identity))
     if not environments:
-        return ConnectionState("no_environments", crm)
+        # A CRM signed into by hand (rule 4) has no environments until the rep has signed in.
+        return ConnectionState(
+            "no_environments" if directory.automatic_sign_in else "signed_out", crm
+        )
     by_id = {e.id: e for e in environments}
     if row is not None and row.crm == crm and row.environment_id is not None:
         if row.environment_id in by_id:

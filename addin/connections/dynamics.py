@@ -123,10 +123,6 @@ class DynamicsDirectory:
             verify=self.client.ca_file or True,
         )
 
-    def signed_in(self, identity: Identity) -> bool:
-        """Always: single sign-on; Entra says at the first call if it wants more."""
-        return True
-
     def sign_out(self, identity: Identity) -> None:
         """Forget the rep's tokens and environment list on this server."""
         self.tokens(identity).forget()

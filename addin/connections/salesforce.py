@@ -91,9 +91,6 @@ class SalesforceDirectory:
         saved = self.caches.load(identity.tenant_id, identity.user_oid, PROVIDER)
         return SalesforceTokens.from_json(saved) if saved else None
 
-    def signed_in(self, identity: Identity) -> bool:
-        return self.tokens(identity) is not None
-
     def _save(self, identity_key: tuple[str, str], tokens: SalesforceTokens) -> None:
         self.caches.save(*identity_key, PROVIDER, tokens.to_json())
 

@@ -124,10 +124,6 @@ class SandboxDirectory:
         path = environment_path(self.primary_path, environment.id)
         return SandboxAdapter(path, base_url=self.base_url, environment_id=environment.id)
 
-    def signed_in(self, identity: Identity) -> bool:
-        """Always: the sandbox needs no sign-in."""
-        return True
-
     def sign_out(self, identity: Identity) -> None:
         """Nothing to forget: the sandbox keeps no tokens."""
 
