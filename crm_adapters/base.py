@@ -12,6 +12,8 @@ Contract every adapter keeps (the conformance suite in ``tests/adapters/`` check
 * ``save_email`` / ``save_meeting`` are idempotent by message id: saving the same item again
   returns the record made the first time with ``created=False``.
 * ``contact_context`` answers in one round trip too (accounts and related items together).
+* ``mailbox_settings`` answers in at most two round trips; a CRM without such settings answers
+  the default (``server_side_sync=None``) without a request.
 * ``round_trips`` counts the requests the adapter made to its CRM, so callers and tests can hold
   the pane to its budget of two sequential round trips per opened item.
 
@@ -31,6 +33,7 @@ from .models import (
     ContactContext,
     ContactDraft,
     EmailActivity,
+    MailboxSettings,
     MeetingActivity,
     RecordRef,
     RelatedItems,
@@ -136,6 +139,16 @@ class CrmAdapter:
     def find_saved(self, message_id: str) -> RecordRef | None:
         """Return the activity already saved for this message id, if any."""
         raise self._not_implemented("find_saved")
+
+    # --- the rep's mailbox --------------------------------------------------------------------
+
+    def mailbox_settings(self) -> MailboxSettings:
+        """Return the signed-in rep's mailbox settings in the CRM (rule 15).
+
+        The default is for a CRM that has no server-side synchronization and no tracking option
+        (the sandbox; Salesforce, which never saves replies by itself): no request is made.
+        """
+        return MailboxSettings(server_side_sync=None, track_replies=True)
 
     def close(self) -> None:
         """Release connections; the adapter is not used afterwards."""

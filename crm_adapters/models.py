@@ -219,6 +219,23 @@ class SavedActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class MailboxSettings:
+    """The rep's own mailbox settings in the CRM, which decide what it saves by itself (rule 15).
+
+    ``server_side_sync``: whether the CRM synchronizes the rep's mailbox on the server (Dynamics
+    365 needs it to track email); None when the CRM has no such thing or it could not be told.
+    ``track_replies``: False when the rep's tracking option says no email messages are tracked, so
+    replies to a saved email are not saved automatically.
+    ``problem``: what is off, in short English for logs and admins (the pane has its own
+    translated text); empty when nothing is.
+    """
+
+    server_side_sync: bool | None
+    track_replies: bool = True
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a CRM can do; callers branch on these, never on the CRM's name."""
 

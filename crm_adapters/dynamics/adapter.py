@@ -17,6 +17,8 @@ Features
   save_meeting                      then a deep-insert POST unless it was saved already
   find_saved           1            ``$batch``: emails by messageid, appointments by
                                     globalobjectid
+  mailbox_settings     2            ``GET WhoAmI`` (the user's id), then ``$batch``: the user
+                                    with its default mailbox expanded, and its usersettings
   who_am_i             1            ``GET WhoAmI`` (not a `CrmAdapter` method: a connection
                                     check)
   ===================  ===========  ===========================================================
@@ -57,7 +59,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from ..base import CrmAdapter
-from ..errors import Rejected
+from ..errors import Rejected, Unavailable
 from ..models import (
     EMAIL_FIELDS,
     Account,
@@ -66,13 +68,14 @@ from ..models import (
     ContactContext,
     ContactDraft,
     EmailActivity,
+    MailboxSettings,
     MeetingActivity,
     Party,
     RecordRef,
     RelatedItems,
     SavedActivity,
 )
-from . import accounts, activities, contacts, records, search
+from . import accounts, activities, contacts, mailbox, records, search
 from .odata import is_guid
 from .transport import Json, RetryPolicy, TokenSource, Transport
 
@@ -297,6 +300,25 @@ class DynamicsAdapter(CrmAdapter):
             if rows:
                 return activities.saved_ref(kind, rows[0], self.record_url)
         return None
+
+    # --- the rep's mailbox --------------------------------------------------------------------
+
+    def mailbox_settings(self) -> MailboxSettings:
+        """Return whether the rep's mailbox uses server-side sync and whether replies are tracked.
+
+        Two round trips: ``GET WhoAmI`` for the user's id, then one ``$batch`` reading
+        ``systemusers(<id>)`` with its ``defaultmailbox`` expanded and
+        ``usersettingscollection(<id>)`` (contract request 11; meanings in `mailbox`). Server-side
+        sync is on when incoming email is delivered by it and the mailbox is approved; otherwise
+        it is off and ``problem`` says which. Replies are tracked unless the rep's tracking
+        option is "No email messages". Faults are the transport's (retries, token refresh,
+        `error_for`).
+        """
+        user_id = self.who_am_i()["UserId"]
+        if not is_guid(user_id):
+            raise Unavailable("Dynamics 365 did not say who the signed-in user is; try again.")
+        user, settings = self._transport.read_batch(mailbox.requests_for(user_id))
+        return mailbox.settings_from(user, settings)
 
     # --- connection -------------------------------------------------------------------------
 

@@ -36,6 +36,13 @@ Test controls
 (`dataverse_sandbox`); ``reset()`` restores that state cheaply (and clears faults, latency and
 ``requests_served``); ``save_baseline()`` makes the current state the one reset restores;
 ``add_systemuser(...)``; ``rows(set)`` / ``record(set, id)`` to look inside.
+Every systemuser the emulator adds (by ``add_systemuser`` or on first sight in ``WhoAmI``) gets,
+as Dataverse gives each user, a default mailbox (``mailboxes``, linked by the user's
+``defaultmailbox``) and its ``usersettingscollection`` row: by default server-side sync for
+incoming and outgoing email, the address approved, tracking option 2 ("Email messages from
+Dynamics 365 Leads, Contacts and Accounts"). ``set_mailbox(server_side_sync, approved,
+filtering_method, user_id=None)`` changes them for one user, or (``user_id=None``) for every
+user and those added later; ``reset()`` restores them.
 Faults for the next N requests, optionally only for a method and a path under the API root:
 ``throttle(...)`` (429 ``Retry-After``, ``0x80072322``), ``fail(status)``, ``drop()``; and the
 ``latency`` knob. ``requests_served`` counts a ``$batch`` once, as
@@ -55,6 +62,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -64,8 +72,8 @@ import trustme
 from .dataverse_batch import JSON_CONTENT_TYPE, BatchRequest, ChangeSet, parse_batch, render_batch
 from .dataverse_reads import Preferences, Reader, context_url
 from .dataverse_sandbox import sandbox_rows
-from .dataverse_store import Row, Store
-from .dataverse_tables import TABLES, Table
+from .dataverse_store import Row, Store, set_lookup
+from .dataverse_tables import FILTERING_METHODS, TABLES, Table
 from .dataverse_writes import Writer, record_not_found
 from .entra import EntraEmulator
 from .loopback import DROP, LoopbackServer, Reply, Request, Route
@@ -80,6 +88,29 @@ _QUERY_OPTIONS = frozenset(
 _SEGMENT = re.compile(r"(?P<set>[^\W\d]\w*)(?:\((?P<key>[^)]*)\))?")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SKIPTOKEN = re.compile(r'<cookie pagenumber="(\d+)" offset="(\d+)" />')
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxState:
+    """How a user's mailbox and tracking option are set up (see `DataverseEmulator.set_mailbox`)."""
+
+    server_side_sync: bool = True
+    approved: bool = True
+    filtering_method: int = 2
+
+    def mailbox_columns(self) -> dict[str, Any]:
+        """Return the mailbox columns of this state, as the mailbox form would leave them."""
+        method = 2 if self.server_side_sync else 0  # Server-Side Synchronization, or None
+        tested = 1 if self.server_side_sync and self.approved else 0  # Success, or Not Run
+        return {
+            "incomingemaildeliverymethod": method,
+            "outgoingemaildeliverymethod": method,
+            "actdeliverymethod": 1 if self.server_side_sync else 2,
+            "emailrouteraccessapproval": 1 if self.approved else 2,  # Approved / Pending
+            "incomingemailstatus": tested,
+            "outgoingemailstatus": tested,
+            "actstatus": tested,
+        }
 
 
 def error_reply(error: ODataError) -> Reply:
@@ -117,6 +148,7 @@ class DataverseEmulator(LoopbackServer):
         self.latency = self._initial_latency = latency
         self.organization_id = str(uuid.uuid4())
         self.business_unit_id = str(uuid.uuid4())
+        self._mailbox_state = MailboxState()
         self._lock = threading.RLock()
         self._use(Store(TABLES))
 
@@ -148,9 +180,10 @@ class DataverseEmulator(LoopbackServer):
             self.store.save_baseline()
 
     def reset(self) -> None:
-        """Restore the baseline records; clear faults, latency and ``requests_served``."""
+        """Restore the baseline records and mailbox setup; clear faults, latency and counts."""
         with self._lock:
             self.store.reset()
+            self._mailbox_state = MailboxState()
         self.clear_faults()
         self.latency = self._initial_latency
         with self._count_lock:
@@ -165,7 +198,7 @@ class DataverseEmulator(LoopbackServer):
         systemuserid: str | None = None,
         isdisabled: bool = False,
     ) -> str:
-        """Add a user (a rep) and return its id."""
+        """Add a user (a rep) with its default mailbox and usersettings; return its id."""
         body = {
             "fullname": fullname,
             "internalemailaddress": internalemailaddress,
@@ -174,9 +207,71 @@ class DataverseEmulator(LoopbackServer):
         }
         if systemuserid:
             body["systemuserid"] = systemuserid
-        with self._lock:
+        with self._lock, self.store.transaction():
             row = self._writer.create(TABLES["systemuser"], body)
-        return str(row["systemuserid"])
+            user_id = str(row["systemuserid"])
+            self._set_up_mailbox(user_id, self._mailbox_state)
+        return user_id
+
+    def set_mailbox(
+        self,
+        server_side_sync: bool = True,
+        approved: bool = True,
+        filtering_method: int = 2,
+        user_id: str | None = None,
+    ) -> None:
+        """Set up users' mailboxes and tracking option; ``reset()`` restores the default.
+
+        ``server_side_sync``: incoming (and outgoing) email delivered by Server-Side
+        Synchronization (2), else None (0). ``approved``: the mailbox's email address status is
+        Approved (1), else Pending Approval (2). ``filtering_method``: the usersettings
+        ``incomingemailfilteringmethod`` (0-4; 4 is "No email messages"). With ``user_id`` only
+        that user changes; without, every user does and so do users added later.
+        """
+        if filtering_method not in range(len(FILTERING_METHODS)):
+            raise ValueError(f"filtering_method must be 0-4, not {filtering_method!r}")
+        state = MailboxState(server_side_sync, approved, filtering_method)
+        with self._lock, self.store.transaction():
+            if user_id is None:
+                self._mailbox_state = state
+                users = [str(row["systemuserid"]) for row in self.store.all("systemuser")]
+            elif self.store.get("systemuser", user_id) is None:
+                raise KeyError(f"the emulator has no systemuser {user_id}")
+            else:
+                users = [user_id.lower()]
+            for user in users:
+                self._set_up_mailbox(user, state)
+
+    def _set_up_mailbox(self, user_id: str, state: MailboxState) -> None:
+        """Give a user its default mailbox and usersettings in ``state`` (made when missing)."""
+        user = self.store.get("systemuser", user_id)
+        assert user is not None
+        mailboxes, settings = TABLES["mailbox"], TABLES["usersettings"]
+        mailbox_id = user.get("_defaultmailbox_value")
+        if mailbox_id and self.store.get("mailbox", mailbox_id) is not None:
+            self._writer.update(mailboxes, mailbox_id, state.mailbox_columns())
+        else:
+            address = user.get("internalemailaddress") or None
+            mailbox = self._writer.create(
+                mailboxes,
+                {
+                    "name": user.get("fullname") or address or user_id,
+                    "emailaddress": address,
+                    **state.mailbox_columns(),
+                },
+            )
+            mailbox_id = str(mailbox["mailboxid"])
+            regarding: Row = {}
+            set_lookup(regarding, "_regardingobjectid_value", "systemuser", user_id)
+            self.store.update(mailboxes, mailbox_id, regarding)
+            default: Row = {}
+            set_lookup(default, "_defaultmailbox_value", "mailbox", mailbox_id)
+            self.store.update(TABLES["systemuser"], user_id, default)
+        tracking = {"incomingemailfilteringmethod": state.filtering_method}
+        if self.store.get("usersettings", user_id) is None:
+            self._writer.create(settings, {"systemuserid": user_id, **tracking})
+        else:
+            self._writer.update(settings, user_id, tracking)
 
     def rows(self, entity_set: str) -> list[Row]:
         """Return copies of the records of an entity set (hidden keys included)."""

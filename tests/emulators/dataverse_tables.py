@@ -2,9 +2,10 @@
 
 Features
 --------
-- The nine tables of ``docs/dataverse-requests.md`` (contact, account, opportunity, incident,
-  email, appointment, activityparty, activitymimeattachment, systemuser) with the columns of the
-  contract, each with its Edm type and how it is written (`Column.kind`).
+- The eleven tables of ``docs/dataverse-requests.md`` (contact, account, opportunity, incident,
+  email, appointment, activityparty, activitymimeattachment, systemuser, mailbox, usersettings)
+  with the columns of the contract, each with its Edm type and how it is written
+  (`Column.kind`).
 - Navigation properties: single-valued ones name the lookup column they read and set (for a
   polymorphic lookup, each target has its own navigation, ``parentcustomerid_account``);
   collection-valued ones name the lookup column on the other table that points back.
@@ -100,6 +101,26 @@ PARTY_TYPES = (
     "Organizer",
 )
 EMAIL_STATUS = ("Draft", "Completed", "Sent", "Received", "Canceled", "Pending Send", "Sending")
+#: mailbox.incomingemaildeliverymethod; outgoingemaildeliverymethod has the first three.
+DELIVERY_METHODS = (
+    "None",
+    "Microsoft Dynamics 365 for Outlook",
+    "Server-Side Synchronization or Email Router",
+    "Forward Mailbox",
+)
+ACT_DELIVERY_METHODS = ("Microsoft Dynamics 365 for Outlook", "Server-Side Synchronization", "None")
+#: mailbox.emailrouteraccessapproval ("Email Address Status").
+APPROVAL_STATUS = ("Empty", "Approved", "Pending Approval", "Rejected")
+#: mailbox.incomingemailstatus, outgoingemailstatus, actstatus, mailboxstatus.
+SYNC_STATUS = ("Not Run", "Success", "Failure")
+#: usersettings.incomingemailfilteringmethod (the rep's "Track" option).
+FILTERING_METHODS = (
+    "All email messages",
+    "Email messages in response to Dynamics 365 email",
+    "Email messages from Dynamics 365 Leads, Contacts and Accounts",
+    "Email messages from Dynamics 365 records that are email enabled",
+    "No email messages",
+)
 CASE_STATUS = (
     "In Progress",
     "On Hold",
@@ -332,10 +353,81 @@ def _tables() -> tuple[Table, ...]:
             "internalemailaddress": _text(),
             "azureactivedirectoryobjectid": Column("Edm.Guid"),
             "isdisabled": Column("Edm.Boolean", labels=YES_NO),
+            "_defaultmailbox_value": _lookup("mailbox"),
+            **created,
+        },
+        {"defaultmailbox": _single("defaultmailbox", "mailbox", "_defaultmailbox_value")},
+        defaults={"isdisabled": False},
+    )
+    mailbox = Table(
+        "mailbox",
+        "mailboxes",
+        "mailboxid",
+        "name",
+        {
+            "mailboxid": Column("Edm.Guid", "key"),
+            "name": _text(),
+            "emailaddress": _text(),
+            "incomingemaildeliverymethod": _options(*DELIVERY_METHODS),
+            "outgoingemaildeliverymethod": _options(*DELIVERY_METHODS[:3]),
+            "actdeliverymethod": _options(*ACT_DELIVERY_METHODS),
+            "emailrouteraccessapproval": _options(*APPROVAL_STATUS),
+            "incomingemailstatus": _options(*SYNC_STATUS),
+            "outgoingemailstatus": _options(*SYNC_STATUS),
+            "actstatus": _options(*SYNC_STATUS),
+            "enabledforincomingemail": Column("Edm.Boolean", labels=YES_NO),
+            "enabledforoutgoingemail": Column("Edm.Boolean", labels=YES_NO),
+            "enabledforact": Column("Edm.Boolean", labels=YES_NO),
+            "isforwardmailbox": Column("Edm.Boolean", labels=YES_NO),
+            "_regardingobjectid_value": _lookup("systemuser"),
+            "statecode": _options(*ACTIVE),
+            "statuscode": _options(*ACTIVE, start=1),
+            **created,
+        },
+        {
+            "systemuser_defaultmailbox_mailbox": _many(
+                "systemuser_defaultmailbox_mailbox", "systemuser", "_defaultmailbox_value"
+            ),
+        },
+        required=("name",),
+        defaults={
+            "incomingemaildeliverymethod": 2,
+            "outgoingemaildeliverymethod": 2,
+            "actdeliverymethod": 1,
+            "emailrouteraccessapproval": 0,
+            "incomingemailstatus": 0,
+            "outgoingemailstatus": 0,
+            "actstatus": 0,
+            "enabledforincomingemail": True,
+            "enabledforoutgoingemail": True,
+            "enabledforact": True,
+            "isforwardmailbox": False,
+            "statecode": 0,
+            "statuscode": 1,
+        },
+    )
+    usersettings = Table(
+        "usersettings",
+        "usersettingscollection",
+        "systemuserid",
+        "",
+        {
+            "systemuserid": Column("Edm.Guid", "key"),
+            "incomingemailfilteringmethod": _options(*FILTERING_METHODS),
+            "uilanguageid": Column("Edm.Int32"),
+            "localeid": Column("Edm.Int32"),
+            "timezonecode": Column("Edm.Int32"),
+            "paginglimit": Column("Edm.Int32"),
             **created,
         },
         {},
-        defaults={"isdisabled": False},
+        defaults={
+            "incomingemailfilteringmethod": 2,
+            "uilanguageid": 1033,
+            "localeid": 1033,
+            "timezonecode": 85,
+            "paginglimit": 50,
+        },
     )
     return (
         contact,
@@ -347,6 +439,8 @@ def _tables() -> tuple[Table, ...]:
         party,
         attachment,
         systemuser,
+        mailbox,
+        usersettings,
     )
 
 
