@@ -29,6 +29,25 @@ ENCRYPTION_KEYS      Fernet keys sealing reps' tokens at rest, newest first; der
                      SECRET_KEY when unset (see `addin.store.sealed`).
 INTERNAL_DOMAINS     mail domains that are the organisation's own: never offered as new contacts.
 MAX_CONTENT_LENGTH   largest request body accepted, in bytes.
+BROKER_URL           Celery's broker (redis://, amqp://); the filesystem transport when unset.
+TASK_QUEUE           the queue's name on the broker ("sidepane"), for deployments sharing one.
+MAILBOX              where workers read items: "graph" (Microsoft Graph), "harness" (demo
+                     samples); "harness" in demo mode, else "graph".
+GRAPH_URL            Microsoft Graph (https://graph.microsoft.com/; the emulator in tests).
+ATTACHMENT_MAX_BYTES     largest attachment saved with an email (rule 18).
+ATTACHMENT_EXTENSIONS    file name extensions saved (lower case, no dot).
+ATTACHMENT_MIME_TYPES    content types saved ("image/*" matches a family); a file must pass both.
+AUTO_SAVE_REPLIES    save replies in saved conversations automatically (CRMs that can, rule 15).
+SAVE_RECORD_TYPES    record types the save card searches to connect an item to.
+SAVE_LEASE_SECONDS   how long a worker holds a job before another may take it over (300).
+SAVE_SWEEP_SECONDS   how often the sweep re-sends due, lost or abandoned jobs (30).
+SAVE_REDELIVER_SECONDS  a queued job untouched this long after it was sent is sent again (120).
+SAVE_MAX_ATTEMPTS    tries before a job fails for good (a rep can still Retry).
+DRAFT_CHECK_SECONDS  how often a draft waiting to be sent is looked for in Sent Items (60).
+DRAFT_WAIT_DAYS      how long a draft may wait to be sent before its save gives up (14).
+REPLY_CHECK_SECONDS  how often saved conversations are looked through for replies (300).
+REPLY_WINDOW_DAYS    how long after a save its conversation is watched for replies (30).
+MAILBOX_CHECK_TTL    seconds the CRM's word on a rep's mailbox (server-side sync) is reused.
 """
 
 from __future__ import annotations
@@ -43,6 +62,22 @@ from flask import Config
 OFFICE_JS_CDN = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 #: The local stand-in that plays Outlook in demo mode and in tests.
 OFFICE_JS_STANDIN = "/static/harness/office.js"
+
+
+#: Attachments saved by default (rule 18): documents, images, text and archives; never programs
+#: or scripts, whatever their content type claims.
+DEFAULT_ATTACHMENT_EXTENSIONS = (
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt",
+    "csv", "md", "xml", "json", "eml", "msg", "ics", "vcf",
+    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "heic", "svg",
+    "zip", "7z",
+)  # fmt: skip
+DEFAULT_ATTACHMENT_MIME_TYPES = (
+    "application/pdf", "application/msword", "application/vnd.openxmlformats-officedocument.*",
+    "application/vnd.ms-*", "application/vnd.oasis.opendocument.*", "application/rtf",
+    "application/xml", "application/json", "application/zip", "application/x-7z-compressed",
+    "application/octet-stream", "message/rfc822", "text/*", "image/*",
+)  # fmt: skip
 
 
 class ConfigError(RuntimeError):
@@ -79,6 +114,23 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SALESFORCE_LOGIN_URL": "https://login.salesforce.com",
         "SALESFORCE_SANDBOX_LOGIN_URL": "https://test.salesforce.com",
         "SALESFORCE_EMAIL_FIELDS": {"email1": "Email"},
+        "TASK_QUEUE": "sidepane",
+        "MAILBOX": "",
+        "GRAPH_URL": "https://graph.microsoft.com/",
+        "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+        "ATTACHMENT_EXTENSIONS": list(DEFAULT_ATTACHMENT_EXTENSIONS),
+        "ATTACHMENT_MIME_TYPES": list(DEFAULT_ATTACHMENT_MIME_TYPES),
+        "AUTO_SAVE_REPLIES": True,
+        "SAVE_RECORD_TYPES": ["account", "case", "opportunity", "contact"],
+        "SAVE_LEASE_SECONDS": 300,
+        "SAVE_SWEEP_SECONDS": 30,
+        "SAVE_REDELIVER_SECONDS": 120,
+        "SAVE_MAX_ATTEMPTS": 10,
+        "DRAFT_CHECK_SECONDS": 60,
+        "DRAFT_WAIT_DAYS": 14,
+        "REPLY_CHECK_SECONDS": 300,
+        "REPLY_WINDOW_DAYS": 30,
+        "MAILBOX_CHECK_TTL": 900,
     }
 
 
@@ -109,6 +161,16 @@ def finish(config: Config) -> None:
         raise ConfigError("Set SIDEPANE_CRMS to at least one CRM, e.g. 'sandbox'.")
     config["CRMS"] = list(crms)
     config["RELATED_ITEMS"] = min(max(int(config["RELATED_ITEMS"]), 1), 10)
+    if not config["MAILBOX"]:
+        config["MAILBOX"] = "harness" if config["DEMO"] else "graph"
+    if config["MAILBOX"] not in ("graph", "harness"):
+        raise ConfigError(f"SIDEPANE_MAILBOX is {config['MAILBOX']!r}; use 'graph' or 'harness'.")
+    if config["MAILBOX"] == "harness" and not config["DEMO"]:
+        raise ConfigError(
+            "The harness mailbox holds demo samples only; set SIDEPANE_MAILBOX=graph."
+        )
+    if int(config["ATTACHMENT_MAX_BYTES"]) < 0:
+        raise ConfigError("SIDEPANE_ATTACHMENT_MAX_BYTES cannot be negative.")
     if config["DEMO"] and not config["INTERNAL_DOMAINS"]:
         config["INTERNAL_DOMAINS"] = ["contoso.example"]  # the demo organisation's own domain
     if config["DEMO"] and config["OFFICE_JS_URL"] == OFFICE_JS_CDN:

@@ -6,6 +6,7 @@ SIGTERM (Celery's warm shutdown: it finishes the job in hand) and wait for it.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,10 +27,12 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
-def start_worker() -> subprocess.Popen[bytes]:
-    """Start one Celery worker process for the app's configuration."""
+def start_worker(app: Flask) -> subprocess.Popen[bytes]:
+    """Start one Celery worker process for the app's configuration, with the periodic tasks
+    (the sweep that re-sends lost jobs, replies in saved conversations) embedded (``-B``)."""
     command = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
     command += ["--loglevel", "INFO", "--concurrency", "1", "--without-mingle", "--without-gossip"]
+    command += ["--beat", "--schedule", os.path.join(app.instance_path, "celerybeat-schedule")]
     return subprocess.Popen(command)
 
 
@@ -40,7 +43,7 @@ def serve_until_stopped(app: Flask, *, with_worker: bool = False) -> None:
     # Let requests in flight finish when we close: wait for their threads instead of killing them.
     server.daemon_threads = False  # type: ignore[attr-defined]
     server.block_on_close = True  # type: ignore[attr-defined]
-    worker = start_worker() if with_worker else None
+    worker = start_worker(app) if with_worker else None
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     click.echo(f"Sidepane is serving on {app.config['BASE_URL']}  (Ctrl-C stops it)")
     if app.config["DEMO"]:

@@ -8,11 +8,14 @@ install for the demo); production sets ``SIDEPANE_BROKER_URL`` to Redis or Rabbi
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def broker_settings(app: Flask) -> dict[str, Any]:
@@ -44,7 +47,7 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=["workers.tasks"])
     celery_app.config_from_object(
         {
             **broker_settings(app),
@@ -54,8 +57,41 @@ def celery_init_app(app: Flask) -> Celery:
             "worker_prefetch_multiplier": 1,
             "task_ignore_result": True,
             "broker_connection_retry_on_startup": True,
+            # Deployments (and test runs) sharing one Redis keep to their own queue.
+            "task_default_queue": app.config["TASK_QUEUE"],
+            # No broadcast commands: nothing here uses them, and on a shared broker they cross.
+            "worker_enable_remote_control": False,
+            # A web request that cannot reach the broker must answer anyway: the job is in the
+            # store and the sweep sends it once the broker is back.
+            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0.2},
+            "beat_schedule": {
+                "sweep": {
+                    "task": "sidepane.sweep",
+                    "schedule": float(app.config["SAVE_SWEEP_SECONDS"]),
+                },
+                "save-replies": {
+                    "task": "sidepane.save_replies",
+                    "schedule": float(app.config["REPLY_CHECK_SECONDS"]),
+                },
+            },
         }
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def enqueue_save(job_id: str) -> bool:
+    """Send a save job to the workers; False when the broker cannot be reached right now.
+
+    The job is already stored, so nothing is lost: the sweep sends it once the broker is back.
+    """
+    from flask import current_app
+
+    celery_app: Celery = current_app.extensions["celery"]
+    try:
+        celery_app.send_task("sidepane.save", args=(job_id,))
+    except Exception:  # kombu raises many kinds (OperationalError, OSError...) when it is down
+        log.warning("the broker did not take save job %s; the sweep will send it", job_id)
+        return False
+    return True

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, has_app_context
+from flask import Flask
 
 from crm_adapters.dynamics import DynamicsAdapter
 from crm_adapters.dynamics.discovery import GLOBAL_DISCOVERY_URL, discover_environments
@@ -35,7 +35,6 @@ from crm_adapters.models import Environment
 
 from .. import store
 from ..identity import Identity
-from ..store.sealed import Sealer
 from ..store.token_caches import TokenCacheStore
 from .entra import EntraClient, EntraTokens
 
@@ -70,14 +69,9 @@ class DynamicsDirectory:
     @classmethod
     def from_app(cls, app: Flask) -> DynamicsDirectory:
         config: Mapping[str, Any] = app.config
-        caches = TokenCacheStore(
-            app.extensions["store_engine"],
-            Sealer.from_config(config),
-            context_session=lambda: store.session() if has_app_context() else None,
-        )
         return cls(
             EntraClient.from_config(config),
-            caches,
+            store.token_cache_store(app),
             discovery_url=config.get("DYNAMICS_DISCOVERY_URL") or GLOBAL_DISCOVERY_URL,
             discovery_ttl=float(config.get("DISCOVERY_TTL", 300)),
         )

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, has_app_context
+from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -72,16 +72,10 @@ class SalesforceDirectory:
     @classmethod
     def from_app(cls, app: Flask) -> SalesforceDirectory:
         config: Mapping[str, Any] = app.config
-        sealer = Sealer.from_config(config)
-        caches = TokenCacheStore(
-            app.extensions["store_engine"],
-            sealer,
-            context_session=lambda: store.session() if has_app_context() else None,
-        )
         return cls(
             SalesforceApp.from_config(config),
-            caches,
-            sealer,
+            store.token_cache_store(app),
+            Sealer.from_config(config),
             email_fields=config.get("SALESFORCE_EMAIL_FIELDS"),
         )
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from crm_adapters.sandbox import SeedReport
 
-__all__ = ["FOLDERS", "ITEM_SCHEMA", "Sample", "build_samples"]
+__all__ = ["FOLDERS", "ITEM_SCHEMA", "Sample", "build_samples", "draft_message_id", "rest_id"]
 
 Item = dict[str, Any]
 Person = dict[str, str]
@@ -52,6 +52,8 @@ class Sample:
     folder: str  # one of FOLDERS
     summary: str  # one line under the subject: what this sample demonstrates
     item: dict[str, Any]  # the Office.js-shaped item (ITEM_SCHEMA)
+    #: The EWS id the item has in the mailbox; a compose item gets it once saved (saveAsync).
+    saved_item_id: str = ""
 
 
 # --- The item schema -----------------------------------------------------------------------------
@@ -580,6 +582,16 @@ def _item_id(key: str) -> str:
     return base64.b64encode(raw).decode()  # "AAMk..." like Exchange's
 
 
+def rest_id(ews_id: str) -> str:
+    """The REST id of an EWS id, as Office's ``convertToRestId`` (and the stand-in) gives it."""
+    return ews_id.replace("/", "-").replace("+", "_")
+
+
+def draft_message_id(item_id: str) -> str:
+    """The internet message id a draft gets when it is saved (the harness's drafts)."""
+    return f"<{_digest('draft', item_id).hex()[:32].upper()}@sidepane.harness>"
+
+
 def _conversation_id(thread: str) -> str:
     raw = b"\x00\x04\x24\x00" + _digest("conversation", thread) + _digest("mailbox")[:22]
     return base64.b64encode(raw).decode()  # "AAQk..." like Exchange's
@@ -751,6 +763,15 @@ def build_samples(
     report: SeedReport, *, rep_address: str, rep_name: str, now: datetime
 ) -> list[Sample]:
     """Return the harness's sample items, built from what the seed guarantees."""
+    return [
+        Sample(s.key, s.folder, s.summary, s.item, s.item.get("itemId") or _item_id(s.key))
+        for s in _build_samples(report, rep_address=rep_address, rep_name=rep_name, now=now)
+    ]
+
+
+def _build_samples(
+    report: SeedReport, *, rep_address: str, rep_name: str, now: datetime
+) -> list[Sample]:
     moment = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     c = _Context(
         report=report,

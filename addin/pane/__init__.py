@@ -51,4 +51,4 @@ def content_security_policy(office_js: str) -> str:
     )
 
 
-from . import views  # noqa: E402, F401  (registers the fragment routes)
+from . import save_card, views  # noqa: E402, F401  (registers the fragment routes)

@@ -107,8 +107,23 @@ def render_pane(item: OpenItem | None, notice: str = "", status: int = 200) -> A
             if a.status in ("unsaved", "ambiguous")
         }
     )
+    from .save_card import card_context, card_for  # the card's module imports this one
+
+    card = card_for(
+        item,
+        adapter,
+        environment_id=state.environment.id if state.environment else "",
+        crm_label=directory.label,
+        context=opened.context,
+        identity=current_identity(),
+    )
     return render_template(
-        "pane/item.html", opened=opened, adapter=adapter, prefill_urls=prefill_urls, **common
+        "pane/item.html",
+        opened=opened,
+        adapter=adapter,
+        prefill_urls=prefill_urls,
+        **card_context(card),
+        **common,
     ), status
 
 

@@ -134,21 +134,22 @@
   async function post(url, fields, options) {
     const generation = state.generation;
     const target = options.target || pane;
-    state.last = { url: url, fields: fields, options: options };
+    if (!options.background) state.last = { url: url, fields: fields, options: options };
     const payload = { item: state.item, fields: fields };
     if (options.withBody) payload.body = await readBody();
-    busy(true);
+    if (!options.background) busy(true);
     let response;
     try {
       response = await send(url, payload, false);
       if (response.status === 401) response = await send(url, payload, true); // token expired
     } catch (error) {
+      if (options.background) return; // a poll that failed: the next action shows it
       if (generation === state.generation) showTemplate("offline");
       busy(false);
       return;
     }
     const html = await response.text();
-    busy(false);
+    if (!options.background) busy(false);
     if (generation !== state.generation || !target.isConnected) return; // another item since
     swap(target, html, options.focus);
   }
@@ -177,6 +178,7 @@
     target.innerHTML = html;
     restoreTab(target);
     target.querySelectorAll("[data-load]").forEach(load);
+    target.querySelectorAll("[data-poll]").forEach(poll);
     const counter = target.querySelector("[data-count]");
     const summary = counter && target.closest("details") && target.closest("details").querySelector("summary .count");
     if (summary) summary.textContent = counter.getAttribute("data-count"); // e.g. "Private notes 2"
@@ -199,6 +201,29 @@
 
   function load(element) {
     post(element.getAttribute("data-load"), {}, { target: element, withBody: element.hasAttribute("data-with-body") });
+  }
+
+  // A save in progress: ask for its card again until it is saved or failed (the server says
+  // how often; a draft waiting to be sent is asked for less often).
+  function poll(element) {
+    const generation = state.generation;
+    const card = element.closest("#save-card");
+    const every = Math.max(500, Number(element.getAttribute("data-poll-every")) || 1000);
+    window.setTimeout(function () {
+      if (generation !== state.generation || !card || !card.isConnected || !element.isConnected) return;
+      post(element.getAttribute("data-poll"), {}, { target: card, background: true });
+    }, every);
+  }
+
+  // A message or meeting being written has no id until Outlook stores it (saveAsync); the
+  // worker reads it from the mailbox by that id.
+  async function storedItemId() {
+    const item = state.officeItem;
+    if (!state.item || state.item.item_id || !item || typeof item.saveAsync !== "function") return;
+    const id = await optional(call(function (done) { item.saveAsync(done); }), null);
+    if (id) {
+      state.item.item_id = Office.context.mailbox.convertToRestId(id, Office.MailboxEnums.RestVersion.v2_0);
+    }
   }
 
   function announce(text) {
@@ -307,9 +332,13 @@
     if (!form.noValidate && !form.reportValidity()) return;
     const fields = {};
     new FormData(form).forEach(function (value, name) { fields[name] = String(value); });
-    post(form.getAttribute("data-post"), fields, {
-      target: targetOf(form), withBody: form.hasAttribute("data-with-body"), focus: true,
-    });
+    const send = function () {
+      post(form.getAttribute("data-post"), fields, {
+        target: targetOf(form), withBody: form.hasAttribute("data-with-body"), focus: true,
+      });
+    };
+    if (form.hasAttribute("data-stores-item")) storedItemId().then(send, send);
+    else send();
   });
 
   // --- manual sign-in (Salesforce's OAuth) in an Office dialog ------------------------------

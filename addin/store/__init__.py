@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from .token_caches import TokenCacheStore
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -79,3 +83,15 @@ def init_app(app: Flask) -> None:
     app.extensions["store_engine"] = engine
     app.extensions["store"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+
+
+def token_cache_store(app: Flask) -> TokenCacheStore:
+    """Return the store of reps' sealed token caches, writing through the context's session."""
+    from .sealed import Sealer
+    from .token_caches import TokenCacheStore
+
+    return TokenCacheStore(
+        app.extensions["store_engine"],
+        Sealer.from_config(app.config),
+        context_session=lambda: session() if has_app_context() else None,
+    )

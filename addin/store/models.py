@@ -142,3 +142,111 @@ class PendingSignIn(Base):
     login: Mapped[str] = mapped_column(String(20))
     sealed_verifier: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SaveJob(Base):
+    """One save of an email or meeting to the CRM (rules 13-18): the queue's source of truth.
+
+    The broker only rings the bell (tasks carry the job id); this row says what to save, where,
+    for whom and how far it got, so a job survives a lost message or a killed worker and the
+    periodic sweep (`workers.tasks.sweep`) sends it again. Two unique keys make doubles
+    impossible: one job per item the pane named (``item_key``: the internet message id of a
+    received or sent email, else the mailbox item id) and one per CRM idempotency key
+    (``message_id``: the internet message id, or a meeting's iCalendar uid, known once the
+    worker has read the item) in each CRM environment.
+
+    A worker *claims* the job before touching the CRM (``lease_token`` and ``lease_until``);
+    only the lease holder may record the outcome, and a lease that outlives a dead worker lets
+    the sweep hand the job to another. The adapter's own check for an existing activity (by
+    message id) makes the redone save find, not repeat, what the dead worker already wrote.
+    """
+
+    __tablename__ = "save_jobs"
+    __table_args__ = (
+        UniqueConstraint("environment_id", "item_key", name="uq_save_job_item"),
+        UniqueConstraint("environment_id", "message_id", name="uq_save_job_message"),
+        Index("ix_save_jobs_due", "status", "next_attempt_at"),
+        Index("ix_save_jobs_conversation", "tenant_id", "user_oid", "conversation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    #: The rep's address (Graph's "me"); never a shared mailbox (rule 17).
+    mailbox: Mapped[str] = mapped_column(String(320))
+    crm: Mapped[str] = mapped_column(String(40))
+    environment_id: Mapped[str] = mapped_column(String(200))
+    #: The environment as discovery gave it (name, kind, url, api_url): JSON.
+    environment: Mapped[str] = mapped_column(Text)
+    #: "email" or "meeting".
+    kind: Mapped[str] = mapped_column(String(20))
+    item_key: Mapped[str] = mapped_column(String(1000))
+    message_id: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    #: The item's REST id in the rep's mailbox (Graph); for a draft, the draft's until it is sent.
+    item_id: Mapped[str] = mapped_column(String(1000))
+    conversation_id: Mapped[str] = mapped_column(String(1000), default="")
+    regarding_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    regarding_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    regarding_name: Mapped[str] = mapped_column(String(400), default="")
+    #: "rep" (the rep pressed Save) or "reply" (saved automatically with its conversation).
+    origin: Mapped[str] = mapped_column(String(20), default="rep")
+    #: queued, waiting (a draft not sent yet), saving, saved, failed, or merged: the item turned
+    #: out to be one another job saves (the same message id), named by ``merged_into``.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    merged_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error_code: Mapped[str] = mapped_column(String(60), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    activity_id: Mapped[str] = mapped_column(String(200), default="")
+    activity_url: Mapped[str] = mapped_column(String(2000), default="")
+    #: Whether this job's save created the activity (False: the CRM already had it).
+    activity_created: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Attachments left out (rule 18): JSON list of {"name", "reason"}.
+    skipped: Mapped[str] = mapped_column(Text, default="[]")
+    crm_requests: Mapped[int] = mapped_column(Integer, default=0)
+    mailbox_requests: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    saved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MailboxCheck(Base):
+    """What the CRM last said about a rep's mailbox (server-side sync, tracking option).
+
+    Asked at most once per ``MAILBOX_CHECK_TTL`` per rep and environment, so the pane can say
+    "server-side sync is off" (rule 15) without a CRM round trip on every opened item, and the
+    reply task knows whether the rep tracks replies.
+    """
+
+    __tablename__ = "mailbox_checks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_oid", "environment_id", name="uq_mailbox_check"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    environment_id: Mapped[str] = mapped_column(String(200))
+    server_side_sync: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    track_replies: Mapped[bool] = mapped_column(Boolean, default=True)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReplyWatch(Base):
+    """How far the reply task has looked through a rep's saved conversations (rule 15)."""
+
+    __tablename__ = "reply_watches"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_oid", "environment_id", name="uq_reply_watch"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    environment_id: Mapped[str] = mapped_column(String(200))
+    checked_through: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -28,6 +28,7 @@
       };
     },
     currentItem: function () { return selected ? selected.item : null; },
+    currentSavedId: function () { return selected ? selected.saved_item_id : null; },
   };
 
   ["rep", "lang", "theme", "width"].forEach(function (name) {
@@ -97,7 +98,7 @@
     showReading();
     remember();
     const office = frame.contentWindow && frame.contentWindow.Office;
-    if (office && office.standin) office.standin.selectItem(selected ? selected.item : null);
+    if (office && office.standin) office.standin.selectItem(selected ? selected.item : null, selected ? selected.saved_item_id : null);
   }
 
   document.querySelectorAll("[data-sample]").forEach(function (button) {

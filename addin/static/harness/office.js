@@ -71,7 +71,7 @@
     };
   }
 
-  function officeItem(data) {
+  function officeItem(data, savedId) {
     if (!data) return null;
     const read = data.mode !== "compose";
     const item = {
@@ -100,9 +100,16 @@
       }
     } else {
       item.subject = asyncValue(data.subject || "");
+      // A compose item has an id once it is saved (saveAsync), as in Outlook.
+      let stored = data.itemId || null;
       item.getItemIdAsync = function () {
         const callback = callbackOf(arguments);
-        later(callback, data.itemId ? result(data.itemId) : result(null, "The item has not been saved yet."));
+        later(callback, stored ? result(stored) : result(null, "The item has not been saved yet."));
+      };
+      item.saveAsync = function () {
+        const callback = callbackOf(arguments);
+        stored = stored || savedId || null;
+        later(callback, stored ? result(stored) : result(null, "The item could not be saved."));
       };
       if (item.itemType === ItemType.Message) {
         item.from = asyncValue(details(data.from));
@@ -124,7 +131,7 @@
 
   const handlers = {};
   const mailbox = {
-    item: officeItem(harness ? harness.currentItem() : null),
+    item: officeItem(harness ? harness.currentItem() : null, harness ? harness.currentSavedId() : null),
     userProfile: {
       displayName: settings.repName || settings.rep,
       emailAddress: settings.rep + "@" + settings.domain,
@@ -195,8 +202,8 @@
     },
     // The harness's side of the stand-in: select another item (or none) as Outlook would.
     standin: {
-      selectItem: function (data) {
-        mailbox.item = officeItem(data);
+      selectItem: function (data, savedId) {
+        mailbox.item = officeItem(data, savedId);
         (handlers[EventType.ItemChanged] || []).forEach(function (handler) {
           window.setTimeout(function () { handler({ type: EventType.ItemChanged }); }, 0);
         });

@@ -1,0 +1,148 @@
+"""Replies in saved conversations are saved too (rule 15), where the CRM does that.
+
+A periodic task looks through each rep's saved conversations of the last REPLY_WINDOW_DAYS: one
+mailbox request per 15 conversations for everything new since the last look, then one save
+job per new message, connected to what the conversation's latest save is connected to. The
+jobs' unique keys make a message seen twice (the looks overlap a little, so that a message
+indexed late is not missed) a no-op. Skipped entirely when the CRM cannot (Salesforce, rule 16),
+when the organisation turned it off (AUTO_SAVE_REPLIES), or when the rep's tracking option in
+the CRM says "no email messages".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_adapters import CrmAdapter
+
+from ..mailbox import Mailbox
+from ..store.models import ReplyWatch, SaveJob
+from . import save_jobs
+from .save_jobs import SAVED, aware, utcnow
+from .saving import identity_of, mailbox_check
+
+#: How far each look reaches back before the previous one ended.
+OVERLAP = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedRep:
+    tenant_id: str
+    user_oid: str
+    environment_id: str
+
+
+def watched_reps(session: Session, window_days: float) -> list[WatchedRep]:
+    """Reps with saved emails in a conversation inside the window, per environment."""
+    since = utcnow() - dt.timedelta(days=window_days)
+    rows = session.execute(
+        select(SaveJob.tenant_id, SaveJob.user_oid, SaveJob.environment_id)
+        .where(
+            SaveJob.status == SAVED,
+            SaveJob.kind == "email",
+            SaveJob.conversation_id != "",
+            SaveJob.saved_at >= since,
+        )
+        .distinct()
+    ).tuples()
+    return [WatchedRep(*row) for row in rows]
+
+
+def latest_job(session: Session, rep: WatchedRep) -> SaveJob | None:
+    """The rep's latest saved email job in the environment: where their adapter points."""
+    return session.scalars(
+        select(SaveJob)
+        .where(
+            SaveJob.tenant_id == rep.tenant_id,
+            SaveJob.user_oid == rep.user_oid,
+            SaveJob.environment_id == rep.environment_id,
+            SaveJob.status == SAVED,
+            SaveJob.kind == "email",
+        )
+        .order_by(SaveJob.saved_at.desc())
+        .limit(1)
+    ).first()
+
+
+def save_replies_for(
+    session: Session,
+    rep: WatchedRep,
+    *,
+    adapter: CrmAdapter,
+    mailbox: Mailbox,
+    window_days: float,
+    mailbox_check_ttl: float,
+) -> list[str]:
+    """Create the jobs for new messages in the rep's saved conversations; return their ids."""
+    source = latest_job(session, rep)
+    if source is None or not adapter.capabilities.auto_save_replies:
+        return []
+    identity = identity_of(source)
+    check = mailbox_check(session, identity, rep.environment_id, adapter, mailbox_check_ttl)
+    if check is not None and not check.track_replies:
+        return []
+    window_start = utcnow() - dt.timedelta(days=window_days)
+    saved = session.scalars(
+        select(SaveJob)
+        .where(
+            SaveJob.tenant_id == rep.tenant_id,
+            SaveJob.user_oid == rep.user_oid,
+            SaveJob.environment_id == rep.environment_id,
+            SaveJob.status == SAVED,
+            SaveJob.kind == "email",
+            SaveJob.conversation_id != "",
+            SaveJob.saved_at >= window_start,
+        )
+        .order_by(SaveJob.saved_at)
+    ).all()
+    latest: dict[str, SaveJob] = {job.conversation_id: job for job in saved}  # newest wins
+    if not latest:
+        return []
+    watch = session.scalars(
+        select(ReplyWatch).where(
+            ReplyWatch.tenant_id == rep.tenant_id,
+            ReplyWatch.user_oid == rep.user_oid,
+            ReplyWatch.environment_id == rep.environment_id,
+        )
+    ).first()
+    first_save = session.scalar(
+        select(func.min(SaveJob.saved_at)).where(SaveJob.id.in_([j.id for j in saved]))
+    )
+    since = aware(watch.checked_through) if watch else aware(first_save)
+    started = utcnow()
+    messages = mailbox.conversation_messages(sorted(latest), (since or window_start) - OVERLAP)
+    created: list[str] = []
+    for message in messages:
+        conversation = latest.get(message.conversation_id)
+        if message.is_draft or not message.internet_message_id or conversation is None:
+            continue
+        job, new = save_jobs.create_job(
+            session,
+            identity=identity,
+            environment=save_jobs.environment_of(conversation),
+            kind="email",
+            item_key=message.internet_message_id,
+            item_id=message.item_id,
+            message_id=message.internet_message_id,
+            conversation_id=message.conversation_id,
+            regarding=save_jobs.regarding_of(conversation),
+            origin="reply",
+            mailbox=conversation.mailbox,
+        )
+        if new:
+            created.append(job.id)
+    if watch is None:
+        watch = ReplyWatch(
+            tenant_id=rep.tenant_id,
+            user_oid=rep.user_oid,
+            environment_id=rep.environment_id,
+            checked_through=started,
+        )
+        session.add(watch)
+    watch.checked_through = started
+    session.commit()
+    return created
