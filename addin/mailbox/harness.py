@@ -3,7 +3,8 @@
 Demo mode only (configuration refuses it otherwise). Items are found by the REST id the pane
 sends (``convertToRestId`` of the sample's EWS id, as the Office.js stand-in converts it). A
 draft is never sent in the harness, so its save waits, as a real one does until it is sent.
-Sample emails carry no attachments; the Graph mailbox is where attachments are read.
+A few samples carry attachments that show the attachment policy (rule 18) at work: a report and
+a photo that are saved, a program and an oversized drawing that are not.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from typing import Any
 
 from flask import Flask
 
@@ -21,7 +21,30 @@ from crm_adapters.sandbox import load_seed_report
 
 from ..auth import DEMO_DOMAIN
 from ..harness.samples import Sample, build_samples, draft_message_id, rest_id
-from . import AttachmentPolicy, MailEvent, MailMessage, take_all
+from . import AttachmentPolicy, MailAttachment, MailEvent, MailMessage, take_all
+
+#: Sample key -> (name, content type, size in bytes) of its attachments.
+ATTACHMENTS: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "known-sender": (
+        ("Preventivo-manutenzione-gru.pdf", "application/pdf", 48_213),
+        ("Planimetria-cantiere.dwg", "application/acad", 14_680_064),
+    ),
+    "sent": (
+        ("Rapporto-intervento.pdf", "application/pdf", 96_406),
+        ("foto-gru.jpg", "image/jpeg", 212_993),
+        ("diagnostica-gru.exe", "application/x-msdownload", 1_048_576),
+    ),
+}
+
+
+def _attachments(key: str, policy: AttachmentPolicy) -> tuple[MailAttachment, ...]:
+    found = []
+    for name, content_type, size in ATTACHMENTS.get(key, ()):
+        reason = policy(name, content_type, size)
+        # Deterministic filler of the stated size, made only for files the policy takes.
+        content = None if reason else (name.encode() * (size // len(name) + 1))[:size]
+        found.append(MailAttachment(name, content_type, size, content=content, skipped=reason))
+    return tuple(found)
 
 
 class HarnessMailbox:
@@ -42,15 +65,16 @@ class HarnessMailbox:
             )
         )
 
-    def _sample(self, item_id: str) -> dict[str, Any]:
+    def _sample(self, item_id: str) -> Sample:
         self.requests += 1
         sample = self._by_id.get(item_id)
         if sample is None:
             raise NotFound("This item is not in the demo mailbox.")
-        return sample.item
+        return sample
 
     def message(self, item_id: str, policy: AttachmentPolicy = take_all) -> MailMessage:
-        item = self._sample(item_id)
+        sample = self._sample(item_id)
+        item = sample.item
         if item["itemType"] != "message":
             raise NotFound("This item is a meeting, not an email.")
         draft = item["mode"] == "compose"
@@ -68,10 +92,11 @@ class HarnessMailbox:
             received_at=None if draft else when,
             is_draft=draft,
             body_html=f"<pre>{html.escape(item.get('body', ''))}</pre>",
+            attachments=_attachments(sample.key, policy),
         )
 
     def event(self, item_id: str) -> MailEvent:
-        item = self._sample(item_id)
+        item = self._sample(item_id).item
         if item["itemType"] != "appointment":
             raise NotFound("This item is an email, not a meeting.")
         return MailEvent(

@@ -72,6 +72,10 @@ def test_save_a_known_senders_email_to_a_case_and_open_it_in_the_crm(demo, page)
     expect(save).to_contain_text("Connected to Case Gru bloccata in cantiere")
     link = save.get_by_role("link", name="Open in Sandbox CRM")
     assert "/email/" in (link.get_attribute("href") or "")
+    # Rule 18: the 14 MB drawing is over the limit and named; the quote (PDF) went with it.
+    expect(save.locator("[data-skipped] li")).to_have_text(
+        ["Planimetria-cantiere.dwg: over the 10 MB limit"]
+    )
     pane_screenshot(page, "save-card-saved")
 
     # Opening the item again shows it saved, and saving never made a second job.
