@@ -26,6 +26,8 @@ from tests.emulators.fixtures import (  # noqa: F401  (re-exported fixtures)
     dataverse_server,
     discovery,
     entra,
+    graph,
+    graph_server,
     salesforce,
     salesforce_server,
 )

@@ -9,6 +9,8 @@ start its own ``EntraEmulator()`` in a ``with`` block instead.
 
 ``dataverse`` (the Dataverse emulator, reset before each test) needs ``seeded_sandbox`` from
 ``tests/conftest.py``; a test module imports ``dataverse`` and ``dataverse_server`` from here.
+
+``graph`` (the Microsoft Graph emulator, emptied before each test) checks tokens with ``entra``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 from .dataverse import DataverseEmulator
 from .discovery import GlobalDiscoveryEmulator
 from .entra import EntraEmulator
+from .graph import GraphEmulator
 from .salesforce import SalesforceEmulator
 
 
@@ -76,3 +79,20 @@ def salesforce(salesforce_server: SalesforceEmulator) -> SalesforceEmulator:
     """Return the session's Salesforce emulator, reset to the freshly loaded sandbox."""
     salesforce_server.reset()
     return salesforce_server
+
+
+@pytest.fixture(scope="session")
+def graph_server(entra: EntraEmulator) -> Iterator[GraphEmulator]:
+    """Run one Microsoft Graph emulator for the session, checking tokens with Entra's.
+
+    Use ``graph`` in tests: it empties the mailboxes (and faults, latency, counts) first.
+    """
+    with GraphEmulator(entra=entra) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def graph(graph_server: GraphEmulator) -> GraphEmulator:
+    """Return the session's Graph emulator with empty mailboxes, no faults and no counts."""
+    graph_server.reset()
+    return graph_server
