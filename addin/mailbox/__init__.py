@@ -154,5 +154,15 @@ def prepare(app: Flask, identity: Identity) -> None:
     in the store; a rep whose organisation has not consented to mail access hears it now, from
     the pane, rather than later from a failed save.
     """
-    if app.config["MAILBOX"] == "graph":
-        graph_tokens(app, identity)(False)
+    if app.config["MAILBOX"] != "graph":
+        return
+    if not app.config["ENTRA_CLIENT_SECRET"]:
+        from ..errors import ApiError
+
+        raise ApiError(
+            503,
+            "mailbox_not_configured",
+            "Sidepane cannot read mailboxes yet: ask your administrator to set "
+            "SIDEPANE_ENTRA_CLIENT_SECRET (the add-in app's client secret).",
+        )
+    graph_tokens(app, identity)(False)
