@@ -24,6 +24,7 @@ BENCHMARKS = (
     "dynamics_bench",
     "salesforce_bench",
     "signature_bench",
+    "saving_bench",
 )
 RESULTS = Path(__file__).with_name("results.json")
 CHART = Path(__file__).with_name("results.svg")

@@ -62,6 +62,24 @@ CHARTS: list[Chart] = [
         ],
     ),
     (
+        "Save emails to the sandbox CRM, 2 worker processes: saves/s, higher is better",
+        "/s",
+        [
+            ("Redis queue", "saving.sandbox.redis_saves_per_s"),
+            ("filesystem queue", "saving.sandbox.filesystem_saves_per_s"),
+            ("in-process loop", "saving.sandbox.direct_saves_per_s"),
+        ],
+    ),
+    (
+        "Save emails to Dynamics 365 (50 ms a round trip), 2 workers: saves/s, higher is better",
+        "/s",
+        [
+            ("Redis queue", "saving.dynamics.redis_saves_per_s"),
+            ("filesystem queue", "saving.dynamics.filesystem_saves_per_s"),
+            ("in-process loop", "saving.dynamics.direct_saves_per_s"),
+        ],
+    ),
+    (
         "Signature lines, forge: F1, higher is better",
         "",
         [
