@@ -65,11 +65,11 @@ OFFICE_JS_STANDIN = "/static/harness/office.js"
 
 
 #: Attachments saved by default (rule 18): documents, images, text and archives; never programs
-#: or scripts, whatever their content type claims.
+#: or scripts, whatever their content type claims (so no SVG either: it can carry script).
 DEFAULT_ATTACHMENT_EXTENSIONS = (
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt",
     "csv", "md", "xml", "json", "eml", "msg", "ics", "vcf",
-    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "heic", "svg",
+    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp", "heic",
     "zip", "7z",
 )  # fmt: skip
 DEFAULT_ATTACHMENT_MIME_TYPES = (

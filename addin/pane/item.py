@@ -39,7 +39,8 @@ ITEM_SCHEMA: dict[str, Any] = {
         "attendees": _PEOPLE,
         "internet_message_id": {"type": "string", "maxLength": 1_000},
         "conversation_id": {"type": "string", "maxLength": 1_000},
-        "item_id": {"type": "string", "maxLength": 1_000},
+        # Graph's REST ids are about 150 characters; the job's key adds a prefix to it.
+        "item_id": {"type": "string", "maxLength": 900},
         "shared": {
             "oneOf": [
                 {"type": "null"},

@@ -124,7 +124,7 @@ def failure_text(job: SaveJob) -> str:
     if job.error_code == "rejected":
         return str(_("The CRM refused to save this item: %(detail)s", detail=detail))
     return str(
-        _("The CRM did not answer after several tries (%(detail)s). Press Retry.", detail=detail)
+        _("Saving did not succeed after several tries (%(detail)s). Press Retry.", detail=detail)
     )
 
 

@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 #: Why a file was left out.
 SIZE = "size"
 TYPE = "type"
-ITEM = "item"  # an attached email or event, or a cloud link: not a file to save
+ITEM = "item"  # an attached email or event: not a file to save
+LINK = "link"  # a link to a file in the cloud (OneDrive, SharePoint): nothing to save
 
 
 def megabytes(size: int) -> str:
@@ -37,6 +38,8 @@ def describe(reason: str, max_bytes: int) -> str:
         return str(_("over the %(limit)s limit", limit=megabytes(max_bytes)))
     if reason == ITEM:
         return str(_("attached Outlook items are not saved"))
+    if reason == LINK:
+        return str(_("links to cloud files are not saved"))
     return str(_("files of this type are not saved"))
 
 

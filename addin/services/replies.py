@@ -48,7 +48,7 @@ def watched_reps(session: Session, window_days: float) -> list[WatchedRep]:
             SaveJob.saved_at >= since,
         )
         .distinct()
-    ).tuples()
+    )
     return [WatchedRep(*row) for row in rows]
 
 

@@ -299,6 +299,8 @@ def wait(
         status=WAITING,
         next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
         enqueued_at=None,
+        # Looking for the send is not a failed attempt: once sent, the save gets all its tries.
+        attempts=0,
         mailbox_requests=job.mailbox_requests + mailbox_requests,
     )
 

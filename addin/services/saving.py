@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_adapters import CrmAdapter
@@ -49,6 +50,7 @@ from crm_adapters.models import (
     MeetingActivity,
     Party,
     RecordRef,
+    SavedActivity,
 )
 
 from ..errors import ApiError
@@ -57,7 +59,8 @@ from ..mailbox import AttachmentPolicy, Mailbox, MailEvent, MailMessage
 from ..pane.item import OpenItem
 from ..store.models import ContactChoice, MailboxCheck, SaveJob
 from . import save_jobs
-from .attachments import ITEM, SIZE, TYPE
+from .addresses import InvalidAddress, normalise
+from .attachments import ITEM, LINK, SIZE, TYPE
 from .save_jobs import Skipped, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -146,17 +149,32 @@ def mailbox_check(
     if fresh or adapter is None:
         return row
     settings = adapter.mailbox_settings()
+    values = {
+        "server_side_sync": settings.server_side_sync,
+        "track_replies": settings.track_replies,
+        "problem": settings.problem,
+        "checked_at": utcnow(),
+    }
     if row is None:
         row = MailboxCheck(
             tenant_id=identity.tenant_id,
             user_oid=identity.user_oid,
             environment_id=environment_id,
+            **values,
         )
-        session.add(row)
-    row.server_side_sync = settings.server_side_sync
-    row.track_replies = settings.track_replies
-    row.problem = settings.problem
-    row.checked_at = utcnow()
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # the rep's other request stored it a moment ago: ours is as new
+            row = session.scalars(
+                select(MailboxCheck).where(
+                    MailboxCheck.tenant_id == identity.tenant_id,
+                    MailboxCheck.user_oid == identity.user_oid,
+                    MailboxCheck.environment_id == environment_id,
+                )
+            ).one()
+    for name, value in values.items():
+        setattr(row, name, value)
     session.commit()
     return row
 
@@ -270,6 +288,10 @@ def perform_save(
     if claimed is None:
         return Outcome("not_due")  # saved already, someone else holds it, or not due yet
     job, token = claimed
+    if job.attempts > settings.max_attempts:  # its workers died each time (never reached _again)
+        message = job.error_message or "The save stopped unexpectedly several times."
+        save_jobs.fail(session, job, token, code="gave_up", message=message)
+        return Outcome(save_jobs.FAILED)
     adapter: CrmAdapter | None = None
     mailbox: Mailbox | None = None
 
@@ -328,7 +350,10 @@ def _again(
     error: BaseException,
     counts: dict[str, int],
 ) -> Outcome:
-    message = str(error).strip() or type(error).__name__
+    if isinstance(error, CrmError):
+        message = str(error).strip() or type(error).__name__
+    else:  # our own bug: its text may hold anything, so the rep gets a plain sentence
+        message = "Sidepane hit an unexpected problem; it is logged for your administrator."
     if job.attempts >= settings.max_attempts:
         save_jobs.fail(session, job, token, code="gave_up", message=message, **counts)
         return Outcome(save_jobs.FAILED)
@@ -361,10 +386,10 @@ def _save(
         if target.id != job.id:
             return Outcome(save_jobs.MERGED)
         activity = meeting_activity(event, save_jobs.regarding_of(job))
-        saved = adapter.save_meeting(_with_choices(session, job, activity))
+        saved = _crm_save(adapter.save_meeting, _with_choices(session, job, activity))
         skipped: list[Skipped] = []
     else:
-        message = mailbox.message(job.item_id, policy)
+        message = _read_email(mailbox, job, policy)
         if message.is_draft:
             target = save_jobs.learn_message_id(session, job, token, message.internet_message_id)
             if target.id != job.id:
@@ -378,12 +403,33 @@ def _save(
             if target.id != job.id:
                 return Outcome(save_jobs.MERGED)
         email, skipped = email_activity(message, job.mailbox, save_jobs.regarding_of(job))
-        saved = adapter.save_email(_with_choices(session, job, email))
+        saved = _crm_save(adapter.save_email, _with_choices(session, job, email))
     skipped += [Skipped(name, TYPE) for name in saved.skipped_attachments]
     save_jobs.finish(
         session, job, token, ref=saved.ref, created=saved.created, skipped=skipped, **counts()
     )
     return Outcome(save_jobs.SAVED)
+
+
+def _read_email(mailbox: Mailbox, job: SaveJob, policy: AttachmentPolicy) -> MailMessage:
+    """Read the job's email. A draft sent since the last look has left Drafts (its sent copy
+    has an id of its own), so it is then read from Sent Items, found by its message id."""
+    try:
+        return mailbox.message(job.item_id, policy)
+    except NotFound:
+        sent = mailbox.find_sent(job.message_id) if job.message_id else None
+        if sent is None:
+            raise
+        return mailbox.message(sent.item_id, policy)
+
+
+def _crm_save(save: Callable[[ActivityT], SavedActivity], activity: ActivityT) -> SavedActivity:
+    """Save through the adapter. Its NotFound names the CRM's side (the record the item is
+    connected to was deleted), not the mailbox item: the rep hears it as the CRM's refusal."""
+    try:
+        return save(activity)
+    except NotFound as error:
+        raise Rejected(str(error) or "The CRM has no record to save this item against.") from error
 
 
 def _wait_for_send(
@@ -422,7 +468,9 @@ def email_activity(
     skipped: list[Skipped] = []
     for attachment in message.attachments:
         if attachment.kind != "file":
-            skipped.append(Skipped(attachment.name, ITEM))
+            skipped.append(
+                Skipped(attachment.name, LINK if attachment.kind == "reference" else ITEM)
+            )
         elif attachment.content is None:
             reason = attachment.skipped if attachment.skipped in (SIZE, TYPE) else TYPE
             skipped.append(Skipped(attachment.name, reason))
@@ -468,7 +516,9 @@ def meeting_activity(event: MailEvent, regarding: RecordRef | None) -> MeetingAc
 def _with_choices(session: Session, job: SaveJob, activity: ActivityT) -> ActivityT:
     """Link each address the rep chose a contact for (rule 7) to that contact."""
     parties = _parties(activity)
-    addresses = {p.address.lower() for p in parties if p.address and not p.contact_id}
+    # Choices are stored normalised (IDNA domain, lower case), so look them up the same way.
+    keys = {p.address: _key(p.address) for p in parties if p.address and not p.contact_id}
+    addresses = {key for key in keys.values() if key}
     if not addresses:
         return activity
     rows = session.execute(
@@ -484,7 +534,7 @@ def _with_choices(session: Session, job: SaveJob, activity: ActivityT) -> Activi
         return activity
 
     def pick(party: Party) -> Party:
-        contact_id = chosen.get(party.address.lower())
+        contact_id = chosen.get(keys.get(party.address, ""))
         return Party(party.address, party.name, contact_id) if contact_id else party
 
     if isinstance(activity, EmailActivity):
@@ -498,6 +548,13 @@ def _with_choices(session: Session, job: SaveJob, activity: ActivityT) -> Activi
     return replace(
         activity, organizer=pick(activity.organizer), attendees=tuple(map(pick, activity.attendees))
     )
+
+
+def _key(address: str) -> str:
+    try:
+        return normalise(address)
+    except InvalidAddress:
+        return ""
 
 
 def _parties(activity: EmailActivity | MeetingActivity) -> Sequence[Party]:
