@@ -1,0 +1,1 @@
+"""Real Celery worker processes saving through real brokers, stores, emulators and kills."""
