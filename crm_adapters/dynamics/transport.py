@@ -20,8 +20,10 @@ Features
   ====================================  =================================================
 
   A write that is not idempotent (creating a record) is retried only when it cannot have been
-  applied: a 429, a 503, or a connection that was never made. Otherwise it fails with
-  `Unavailable` and the caller's own idempotency (message ids) decides.
+  applied: a 429 (service protection refuses before doing anything) or a connection that was
+  never made. A 5xx, even a 503, may come after Dataverse committed (a gateway timing out), so
+  it fails with `Unavailable` and the caller's own idempotency decides: a save job is retried
+  later, and the adapter's check by message id finds what the first try wrote.
 * ``count()`` is called once per HTTP request sent, retries included: the adapter's
   ``round_trips``.
 * Never logs tokens, query strings or bodies: method, path, status and time only.
@@ -302,7 +304,7 @@ class Transport:
                     self._retry.sleep(wait)
                     continue
                 raise error_for(429, _maybe_json(response), wait)
-            if status >= 500 and attempt < self._retry.attempts and (idempotent or status == 503):
+            if status >= 500 and attempt < self._retry.attempts and idempotent:
                 response.close()
                 self._retry.sleep(self._retry.backoff(attempt))
                 continue
