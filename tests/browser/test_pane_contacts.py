@@ -262,7 +262,7 @@ def test_a_draft_shows_its_bcc_recipients_too(demo, page):
 
 def test_a_shared_mailbox_item_says_so_and_never_offers_the_mailbox(demo, page):
     pane = open_harness(page, demo, "shared-mailbox")
-    expect(pane.locator("p.info")).to_have_text(
+    expect(pane.locator(".pane-view > p.info")).to_have_text(
         "This item is in the shared mailbox support@contoso.example."
     )
     expect(pane.locator("article.card.contact").get_by_role("heading")).to_have_text(
