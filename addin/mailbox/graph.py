@@ -50,7 +50,6 @@ import binascii
 import datetime as dt
 import html
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -64,6 +63,8 @@ from O365.connection import Connection, MSGraphProtocol
 from O365.utils.query import CompositeFilter, SelectFilter
 from O365.utils.token import MemoryTokenBackend
 
+from crm_adapters import bearer_http
+from crm_adapters.bearer_http import Service
 from crm_adapters.errors import (
     Conflict,
     ConsentRequired,
@@ -75,7 +76,7 @@ from crm_adapters.errors import (
     Unavailable,
 )
 from crm_adapters.models import Party
-from crm_adapters.retry import RetryPolicy, retry_after_seconds
+from crm_adapters.retry import RetryPolicy
 
 from . import AttachmentPolicy, MailAttachment, MailEvent, MailMessage, take_all
 
@@ -196,6 +197,16 @@ def error_for(status: int, payload: object = None, retry_after: float = 1.0) -> 
             else f"Microsoft 365 refused the request (HTTP {status})."
         )
     return kind(_MESSAGES[kind])
+
+
+#: How the shared request loop names Graph (`crm_adapters.bearer_http`).
+GRAPH = Service(
+    log_name="Graph",
+    label="Microsoft 365",
+    check="GRAPH_URL",
+    error_for=error_for,
+    no_token="Could not get a Microsoft 365 token; open Sidepane in Outlook to sign in again.",
+)
 
 
 def _error_fields(payload: object) -> tuple[str, str]:
@@ -386,79 +397,22 @@ class GraphMailbox:
             raise Rejected(f"Sidepane only reads the mailbox; it does not send {method} requests.")
         if not url.startswith(self._service):  # the token is for this Graph only
             raise Unavailable("Microsoft Graph sent us elsewhere; check GRAPH_URL.")
-        path = urlsplit(url).path
-        token, refreshed, attempt = self._bearer(False), False, 0
-        while True:
-            attempt += 1
-            started = time.monotonic()
-            try:
-                self.requests += 1
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    headers={**headers, "Authorization": f"Bearer {token}"},
-                    timeout=self._timeout,
-                    verify=self._verify,
-                    allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as error:
-                log.warning("Graph %s %s: TLS failed", method, path)
-                raise Unavailable(
-                    "Could not open a secure connection to Microsoft 365 (certificate problem)."
-                ) from error
-            except (requests.ConnectionError, requests.Timeout) as error:
-                log.info("Graph %s %s: %s (try %d)", method, path, type(error).__name__, attempt)
-                if attempt < self._retry.attempts:  # a GET: safe to repeat
-                    self._retry.sleep(self._retry.backoff(attempt))
-                    continue
-                raise Unavailable(
-                    "Could not reach Microsoft 365; check the connection and try again."
-                ) from error
-            status = response.status_code
-            log.debug(
-                "Graph %s %s: %d in %.0f ms",
-                method,
-                path,
-                status,
-                (time.monotonic() - started) * 1000,
-            )
-            if 200 <= status < 300:
-                return response
-            if status == 401 and not refreshed:
-                response.close()
-                token, refreshed, attempt = self._bearer(True), True, attempt - 1
-                continue
-            if status == 429:
-                wait = retry_after_seconds(
-                    response.headers.get("Retry-After"), self._retry.default_retry_after
-                )
-                if self._retry.may_wait(attempt, wait):
-                    response.close()
-                    self._retry.sleep(wait)
-                    continue
-                raise error_for(429, _maybe_json(response), wait)
-            if status >= 500 and attempt < self._retry.attempts:
-                response.close()
-                self._retry.sleep(self._retry.backoff(attempt))
-                continue
-            if 300 <= status < 400:
-                raise Unavailable(
-                    f"Microsoft 365 redirected the request (HTTP {status}); check GRAPH_URL."
-                )
-            payload = _maybe_json(response)
-            log.info("Graph %s %s: %d %s", method, path, status, _error_fields(payload)[0])
-            raise error_for(status, payload)
+        return bearer_http.send(
+            self._session,
+            GRAPH,
+            method,
+            url,
+            token=self._token,
+            retry=self._retry,
+            timeout=self._timeout,
+            verify=self._verify,
+            count=self._count,
+            headers=headers,
+            params=params,
+        )
 
-    def _bearer(self, force_refresh: bool) -> str:
-        try:
-            return self._token(force_refresh)
-        except CrmError:
-            raise
-        except Exception as error:  # the token source is the app's (msal); its errors are not ours
-            raise NotSignedIn(
-                "Could not get a Microsoft 365 token; open Sidepane in Outlook to sign in again."
-            ) from error
+    def _count(self) -> None:
+        self.requests += 1
 
 
 # --- O365 objects → ours --------------------------------------------------------------------------
@@ -584,10 +538,3 @@ def _with_content(attachment: MailAttachment, full: Json) -> MailAttachment:
 
 def _when(message: MailMessage) -> dt.datetime:
     return message.received_at or message.sent_at or dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _maybe_json(response: requests.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None

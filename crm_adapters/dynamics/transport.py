@@ -32,14 +32,14 @@ Features
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
+from .. import bearer_http
+from ..bearer_http import Service, maybe_json
 from ..errors import (
     Conflict,
     CrmError,
@@ -50,7 +50,7 @@ from ..errors import (
     Unavailable,
 )
 from ..retry import RetryPolicy as SharedRetryPolicy
-from ..retry import never_sent, retry_after_seconds
+from ..retry import retry_after_seconds
 from . import batch
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,16 @@ def error_for(status: int, payload: object = None, retry_after: float = 1.0) -> 
     if kind is NotSignedIn:
         return NotSignedIn(_MESSAGES[NotSignedIn])
     return kind(f"{_MESSAGES[kind]}: {message}" if message else f"{_MESSAGES[kind]}.")
+
+
+#: How the shared request loop names Dataverse (`crm_adapters.bearer_http`).
+DATAVERSE = Service(
+    log_name="Dataverse",
+    label="Dynamics 365",
+    check="the environment",
+    error_for=error_for,
+    no_token="Could not get a Dynamics 365 token; sign in again.",
+)
 
 
 def _error_fields(payload: object) -> tuple[str, str]:
@@ -246,94 +256,30 @@ class Transport:
     ) -> requests.Response:
         """Send one request, retrying by the policy; return a 2xx response or raise."""
         url = resource if resource.startswith("https://") else self.base + resource
-        path = urlsplit(url).path
         all_headers = {**BASE_HEADERS, **(headers or {})}
         if json_body is not None:
             all_headers["Content-Type"] = JSON_TYPE
-        token, refreshed, attempt = self._bearer(False), False, 0
-        while True:
-            attempt += 1
-            started = time.monotonic()
-            try:
-                self._count()
-                response = self._session.request(
-                    method,
-                    url,
-                    headers={**all_headers, "Authorization": f"Bearer {token}"},
-                    json=json_body,
-                    data=data,
-                    timeout=self._timeout,
-                    verify=self._verify,
-                    allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as error:
-                log.warning("Dataverse %s %s: TLS failed", method, path)
-                raise Unavailable(
-                    "Could not open a secure connection to Dynamics 365 (certificate problem)."
-                ) from error
-            except (requests.ConnectionError, requests.Timeout) as error:
-                log.info(
-                    "Dataverse %s %s: %s (try %d)", method, path, type(error).__name__, attempt
-                )
-                if attempt < self._retry.attempts and (idempotent or never_sent(error)):
-                    self._retry.sleep(self._retry.backoff(attempt))
-                    continue
-                raise Unavailable(
-                    "Could not reach Dynamics 365; check the connection and try again."
-                ) from error
-            status = response.status_code
-            log.debug(
-                "Dataverse %s %s: %d in %.0f ms",
-                method,
-                path,
-                status,
-                (time.monotonic() - started) * 1000,
-            )
-            if 200 <= status < 300:
-                return response
-            if status == 401 and not refreshed:
-                response.close()
-                token, refreshed, attempt = self._bearer(True), True, attempt - 1
-                continue
-            if status == 429:
-                wait = retry_after_seconds(
-                    response.headers.get("Retry-After"), self._retry.default_retry_after
-                )
-                if self._retry.may_wait(attempt, wait):
-                    response.close()
-                    self._retry.sleep(wait)
-                    continue
-                raise error_for(429, _maybe_json(response), wait)
-            if status >= 500 and attempt < self._retry.attempts and idempotent:
-                response.close()
-                self._retry.sleep(self._retry.backoff(attempt))
-                continue
-            if 300 <= status < 400:
-                raise Unavailable(
-                    f"Dynamics 365 redirected the request (HTTP {status}); check the environment."
-                )
-            raise error_for(status, _maybe_json(response))
-
-    def _bearer(self, force_refresh: bool) -> str:
-        try:
-            return self._token(force_refresh)
-        except CrmError:
-            raise
-        except Exception as error:  # the token source is the app's (msal); its errors are not ours
-            raise NotSignedIn("Could not get a Dynamics 365 token; sign in again.") from error
-
-
-def _maybe_json(response: requests.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+        return bearer_http.send(
+            self._session,
+            DATAVERSE,
+            method,
+            url,
+            token=self._token,
+            retry=self._retry,
+            timeout=self._timeout,
+            verify=self._verify,
+            count=self._count,
+            headers=all_headers,
+            idempotent=idempotent,
+            json=json_body,
+            data=data,
+        )
 
 
 def _json(response: requests.Response) -> Json:
     if response.status_code == 204 or not response.content:
         return {}
-    return _payload(_maybe_json(response))
+    return _payload(maybe_json(response))
 
 
 def _payload(value: object) -> Json:
