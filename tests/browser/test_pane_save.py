@@ -134,6 +134,7 @@ def test_a_meeting_is_saved_at_once(demo, page):
     pane = open_harness(page, demo, "meeting")
     save = card(pane)
     save.get_by_role("button", name="Save", exact=True).click()
+    expect(save.locator(".save-status")).to_have_attribute("data-status", "queued")
     assert work(demo) == ["saved"]
     expect(save.locator(".save-status")).to_have_attribute("data-status", "saved")
     (job,) = jobs(demo)
