@@ -34,6 +34,11 @@ from .views import _field, _item
 SEARCH_MAX = 8
 #: Record types an item can be connected to, when the CRM has them.
 REGARDING_TYPES = ("account", "case", "opportunity", "contact")
+#: Refusals that come from a capability the CRM lacks (rule 16), by refusal code.
+REFUSED_FOR_LACK_OF = {
+    "drafts_not_saved": "save_drafts",
+    "compose_meetings_not_saved": "save_compose_meetings",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,11 @@ class SaveCard:
     suggestions: tuple[RecordRef, ...] = ()
     search_types: tuple[str, ...] = ()
     crm_label: str = ""
+
+    @property
+    def capability(self) -> str:
+        """The capability the CRM lacks, when that is why it refuses (rule 16)."""
+        return REFUSED_FOR_LACK_OF.get(self.refusal_code, "")
 
 
 def search_types(adapter: CrmAdapter) -> tuple[str, ...]:
@@ -128,8 +138,8 @@ def failure_text(job: SaveJob) -> str:
     )
 
 
-def card_context(card: SaveCard) -> dict[str, Any]:
-    """The values ``item.html`` gives the card it includes."""
+def card_context(card: SaveCard, *, focus: bool = False) -> dict[str, Any]:
+    """The values ``save_card.html`` is rendered with, alone or inside ``item.html``."""
     job = card.job
     skipped = save_jobs.skipped_of(job) if job is not None else []
     limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
@@ -139,19 +149,12 @@ def card_context(card: SaveCard) -> dict[str, Any]:
         "save_failure": failure_text(job)
         if job is not None and job.status == save_jobs.FAILED
         else "",
+        "save_focus": focus,
     }
 
 
 def render_card(card: SaveCard, *, status: int = 200, focus: bool = False) -> Any:
-    values = card_context(card)
-    return render_template(
-        "pane/save_card.html",
-        card=card,
-        job=card.job,
-        skipped=values["save_skipped"],
-        failure=values["save_failure"],
-        focus=focus,
-    ), status
+    return render_template("pane/save_card.html", **card_context(card, focus=focus)), status
 
 
 def _label() -> str:
@@ -191,7 +194,7 @@ def save() -> Any:
     identity = current_identity()
     adapter = crm.adapter()
     regarding = _regarding()
-    mailbox.prepare(current_app._get_current_object(), identity)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     job, created = saving.request_save(
         store.session(),
         identity=identity,
@@ -201,6 +204,7 @@ def save() -> Any:
         item=item,
         regarding=regarding,
         mailbox_check_ttl=float(current_app.config["MAILBOX_CHECK_TTL"]),
+        before_create=lambda: mailbox.prepare(app, identity),
     )
     if created:
         from workers import enqueue_save

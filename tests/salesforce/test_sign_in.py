@@ -220,7 +220,9 @@ def test_signing_out_revokes_and_forgets(pane, client, salesforce, salesforce_ap
 def test_salesforce_explains_it_does_not_save_items_being_written(pane, client, salesforce):
     sign_in(pane, client, salesforce)
     draft = pane("/view", item=email_from("someone@example.com", mode="compose"))
-    assert 'data-capability="save_drafts"' in draft.get_data(as_text=True)
+    html = draft.get_data(as_text=True)
+    assert 'data-capability="save_drafts"' in html
+    assert html.count("does not save emails while they are being written") == 1  # said once
     read = pane("/view", item=email_from("someone@example.com"))
     assert "data-capability" not in read.get_data(as_text=True)
 
