@@ -124,6 +124,16 @@ def refuse_unsaveable(item: OpenItem, adapter: CrmAdapter, crm_label: str) -> No
         )
 
 
+def _stored_check(session: Session, identity: Identity, environment_id: str) -> MailboxCheck | None:
+    return session.scalars(
+        select(MailboxCheck).where(
+            MailboxCheck.tenant_id == identity.tenant_id,
+            MailboxCheck.user_oid == identity.user_oid,
+            MailboxCheck.environment_id == environment_id,
+        )
+    ).first()
+
+
 def mailbox_check(
     session: Session,
     identity: Identity,
@@ -136,13 +146,7 @@ def mailbox_check(
     With ``adapter=None`` only the stored answer is returned (the pane's opened item costs no
     CRM round trip for this).
     """
-    row = session.scalars(
-        select(MailboxCheck).where(
-            MailboxCheck.tenant_id == identity.tenant_id,
-            MailboxCheck.user_oid == identity.user_oid,
-            MailboxCheck.environment_id == environment_id,
-        )
-    ).first()
+    row = _stored_check(session, identity, environment_id)
     fresh = (
         row is not None and (utcnow() - (aware(row.checked_at) or utcnow())).total_seconds() < ttl
     )
@@ -166,13 +170,8 @@ def mailbox_check(
             with session.begin_nested():
                 session.add(row)
         except IntegrityError:  # the rep's other request stored it a moment ago: ours is as new
-            row = session.scalars(
-                select(MailboxCheck).where(
-                    MailboxCheck.tenant_id == identity.tenant_id,
-                    MailboxCheck.user_oid == identity.user_oid,
-                    MailboxCheck.environment_id == environment_id,
-                )
-            ).one()
+            row = _stored_check(session, identity, environment_id)
+            assert row is not None  # the row that collided with ours
     for name, value in values.items():
         setattr(row, name, value)
     session.commit()
@@ -200,8 +199,13 @@ def request_save(
     item: OpenItem,
     regarding: RecordRef | None,
     mailbox_check_ttl: float,
+    before_create: Callable[[], None] = lambda: None,
 ) -> tuple[SaveJob, bool]:
-    """Create the job that saves the item, or return the one there is; (job, created)."""
+    """Create the job that saves the item, or return the one there is; (job, created).
+
+    ``before_create`` runs only when a job is about to be made (the mailbox's preparation:
+    nothing to do for an item refused or already saved).
+    """
     refuse_unsaveable(item, adapter, crm_label)
     key, message_id = item_key(item)
     existing = save_jobs.find_job(
@@ -213,6 +217,7 @@ def request_save(
         check = mailbox_check(session, identity, environment.id, adapter, mailbox_check_ttl)
         if check is not None and check.server_side_sync is False:
             raise server_side_sync_off()
+    before_create()
     return save_jobs.create_job(
         session,
         identity=identity,
