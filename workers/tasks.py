@@ -87,8 +87,6 @@ def save_replies() -> int:
         mailbox: Mailbox | None = None
         try:
             adapter = open_adapter(source)
-            if not adapter.capabilities.auto_save_replies:
-                continue
             mailbox = open_rep_mailbox(source)
             created = replies.save_replies_for(
                 session,

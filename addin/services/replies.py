@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_adapters import CrmAdapter
@@ -78,12 +78,7 @@ def save_replies_for(
     mailbox_check_ttl: float,
 ) -> list[str]:
     """Create the jobs for new messages in the rep's saved conversations; return their ids."""
-    source = latest_job(session, rep)
-    if source is None or not adapter.capabilities.auto_save_replies:
-        return []
-    identity = identity_of(source)
-    check = mailbox_check(session, identity, rep.environment_id, adapter, mailbox_check_ttl)
-    if check is not None and not check.track_replies:
+    if not adapter.capabilities.auto_save_replies:
         return []
     window_start = utcnow() - dt.timedelta(days=window_days)
     saved = session.scalars(
@@ -102,6 +97,10 @@ def save_replies_for(
     latest: dict[str, SaveJob] = {job.conversation_id: job for job in saved}  # newest wins
     if not latest:
         return []
+    identity = identity_of(saved[-1])
+    check = mailbox_check(session, identity, rep.environment_id, adapter, mailbox_check_ttl)
+    if check is not None and not check.track_replies:
+        return []
     watch = session.scalars(
         select(ReplyWatch).where(
             ReplyWatch.tenant_id == rep.tenant_id,
@@ -109,10 +108,8 @@ def save_replies_for(
             ReplyWatch.environment_id == rep.environment_id,
         )
     ).first()
-    first_save = session.scalar(
-        select(func.min(SaveJob.saved_at)).where(SaveJob.id.in_([j.id for j in saved]))
-    )
-    since = aware(watch.checked_through) if watch else aware(first_save)
+    # ``saved`` is in order of saving: the first is the earliest.
+    since = aware(watch.checked_through) if watch else aware(saved[0].saved_at)
     started = utcnow()
     messages = mailbox.conversation_messages(sorted(latest), (since or window_start) - OVERLAP)
     created: list[str] = []
