@@ -35,6 +35,7 @@ from .models import (
     EmailActivity,
     MailboxSettings,
     MeetingActivity,
+    ReadinessCheck,
     RecordRef,
     RelatedItems,
     SavedActivity,
@@ -149,6 +150,20 @@ class CrmAdapter:
         (the sandbox; Salesforce, which never saves replies by itself): no request is made.
         """
         return MailboxSettings(server_side_sync=None, track_replies=True)
+
+    # --- provisioning (rule 20) ----------------------------------------------------------------
+
+    def readiness(self) -> tuple[ReadinessCheck, ...]:
+        """Check that the environment is ready for Sidepane, in a constant number of requests.
+
+        Returns one check per prerequisite the CRM has: "reachable" and "permissions" always,
+        "server_side_sync" for a CRM that needs it (`Capabilities.needs_server_side_sync`).
+        A CRM that cannot be reached raises `Unavailable` (the caller records it as the failed
+        "reachable" check); an expired sign-in raises `NotSignedIn`; `RateLimited` as anywhere.
+        The default is for the sandbox, which is a local file: reachable and allowed.
+        """
+        self._count_round_trip()
+        return (ReadinessCheck("reachable", True), ReadinessCheck("permissions", True))
 
     def close(self) -> None:
         """Release connections; the adapter is not used afterwards."""

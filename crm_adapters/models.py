@@ -235,6 +235,32 @@ class MailboxSettings:
     problem: str = ""
 
 
+#: What a provisioning check is about (rule 20), in the order the admin page lists them.
+CheckName = Literal["reachable", "permissions", "server_side_sync"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessCheck:
+    """One prerequisite of an environment for Sidepane, as `CrmAdapter.readiness` found it.
+
+    ``code`` says what is wrong when ``ok`` is False, so the admin page can say it in the admin's
+    language with what to do: "unreachable", "missing_privileges", "signed_out",
+    "mailboxes_not_synced", "mailbox_check_denied". ``details`` names what is missing (privilege
+    or object names, mailbox addresses: at most `READINESS_DETAILS` of them) and ``count`` how
+    many there are in all (it can exceed ``len(details)``).
+    """
+
+    name: CheckName
+    ok: bool
+    code: str = ""
+    details: tuple[str, ...] = ()
+    count: int = 0
+
+
+#: At most this many names are listed in a failed check's details.
+READINESS_DETAILS = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a CRM can do; callers branch on these, never on the CRM's name."""
