@@ -12,8 +12,16 @@ BASE_URL             public URL of the app (record links); derived from HOST and
 DATABASE_URL         local store (SQLAlchemy URL); SQLite in the instance folder by default.
 CRMS                 the CRMs reps may connect to, by registry name; the first is the default.
 SANDBOX_PATH         SQLite file of the sandbox CRM's production environment (others beside it).
+REQUIRE_PROVISIONING  reps' CRM features wait until an admin consented and provisioning passed
+                     (rules 19-20); true unless a deployment's admin set everything up by hand.
+ADMIN_CONSENT_SCOPE  what the Provide consent link asks for (https://graph.microsoft.com/.default).
+
+Organisation settings (rule 21): each tenant's admin changes them in the admin pages or the JSON
+API (`addin.services.tenant_settings`); these keys are only what a tenant starts with.
 INLINE_CONTACT_CREATION  Add to CRM opens our New contact form (true) or the CRM's own (false).
 RELATED_ITEMS        how many related items the pane shows before "Show more" (up to 10).
+EMAIL_FIELDS         the contact email fields matched (email1..email3: all by default, rule 6).
+SHOWN_RECORD_TYPES   the related records the Account tab lists (opportunity, case, activity).
 OFFICE_JS_URL        where the pane loads Office.js from (Microsoft's CDN; a stand-in in demo).
 API_AUDIENCE         the add-in's Entra app (client) id; access tokens must be issued for it.
 ENTRA_AUTHORITY      where Entra's keys live (https://login.microsoftonline.com).
@@ -34,11 +42,11 @@ TASK_QUEUE           the queue's name on the broker ("sidepane"), for deployment
 MAILBOX              where workers read items: "graph" (Microsoft Graph), "harness" (demo
                      samples); "harness" in demo mode, else "graph".
 GRAPH_URL            Microsoft Graph (https://graph.microsoft.com/; the emulator in tests).
-ATTACHMENT_MAX_BYTES     largest attachment saved with an email (rule 18).
-ATTACHMENT_EXTENSIONS    file name extensions saved (lower case, no dot).
+ATTACHMENT_MAX_BYTES     largest attachment saved with an email (rule 18; a setting).
+ATTACHMENT_EXTENSIONS    file name extensions saved (lower case, no dot; a setting).
 ATTACHMENT_MIME_TYPES    content types saved ("image/*" matches a family); a file must pass both.
-AUTO_SAVE_REPLIES    save replies in saved conversations automatically (CRMs that can, rule 15).
-SAVE_RECORD_TYPES    record types the save card searches to connect an item to.
+AUTO_SAVE_REPLIES    save replies in saved conversations automatically (rule 15; a setting).
+SAVE_RECORD_TYPES    record types the save card searches to connect an item to (a setting).
 SAVE_LEASE_SECONDS   how long a worker holds a job before another may take it over (300).
 SAVE_SWEEP_SECONDS   how often the sweep re-sends due, lost or abandoned jobs (30).
 SAVE_REDELIVER_SECONDS  a queued job untouched this long after it was sent is sent again (120).
@@ -62,6 +70,8 @@ from flask import Config
 OFFICE_JS_CDN = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 #: The local stand-in that plays Outlook in demo mode and in tests.
 OFFICE_JS_STANDIN = "/static/harness/office.js"
+#: Microsoft Entra ID's sign-in host: its keys, its token and admin-consent endpoints.
+ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 
 
 #: Attachments saved by default (rule 18): documents, images, text and archives; never programs
@@ -96,14 +106,18 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CRMS": ["sandbox"],
         "SANDBOX_PATH": os.path.join(instance_path, "sandbox.db"),
         "API_AUDIENCE": "",
-        "ENTRA_AUTHORITY": "https://login.microsoftonline.com",
+        "ENTRA_AUTHORITY": ENTRA_AUTHORITY,
         "ALLOWED_TENANTS": None,
         "CA_FILE": None,
         "INTERNAL_DOMAINS": [],
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "BROKER_URL": "",
+        "REQUIRE_PROVISIONING": True,
+        "ADMIN_CONSENT_SCOPE": "https://graph.microsoft.com/.default",
         "INLINE_CONTACT_CREATION": True,
         "RELATED_ITEMS": 3,
+        "EMAIL_FIELDS": ["email1", "email2", "email3"],
+        "SHOWN_RECORD_TYPES": ["opportunity", "case", "activity"],
         "OFFICE_JS_URL": OFFICE_JS_CDN,
         "ENTRA_CLIENT_SECRET": "",
         "DYNAMICS_DISCOVERY_URL": "https://globaldisco.crm.dynamics.com",
@@ -173,6 +187,9 @@ def finish(config: Config) -> None:
         raise ConfigError("SIDEPANE_ATTACHMENT_MAX_BYTES cannot be negative.")
     if config["DEMO"] and not config["INTERNAL_DOMAINS"]:
         config["INTERNAL_DOMAINS"] = ["contoso.example"]  # the demo organisation's own domain
+    if config["DEMO"] and config["ENTRA_AUTHORITY"] == ENTRA_AUTHORITY:
+        # The harness plays Entra's admin-consent page too (demo tokens need no authority).
+        config["ENTRA_AUTHORITY"] = config["BASE_URL"] + "/harness/entra"
     if config["DEMO"] and config["OFFICE_JS_URL"] == OFFICE_JS_CDN:
         config["OFFICE_JS_URL"] = OFFICE_JS_STANDIN  # the harness plays Outlook
     if config["DEMO"]:

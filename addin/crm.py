@@ -51,11 +51,24 @@ def default_crm() -> str:
 def connection() -> ConnectionState:
     """Return the calling rep's connection, connecting by rule 3 on first open."""
     if "crm_connection" not in g:
-        g.crm_connection = connections.state(
-            store.session(), current_identity(), directories(), default_crm()
-        )
+        identity = current_identity()
+        if features_off(identity.tenant_id):
+            g.crm_connection = ConnectionState("turned_off", default_crm())
+        else:
+            g.crm_connection = connections.state(
+                store.session(), identity, directories(), default_crm()
+            )
     found: ConnectionState = g.crm_connection
     return found
+
+
+def features_off(tenant_id: str) -> bool:
+    """Tell whether the tenant's reps must wait for their admin to turn the CRM features on."""
+    from .services import provisioning
+
+    if not current_app.config["REQUIRE_PROVISIONING"]:
+        return False
+    return not provisioning.features_on(store.session(), tenant_id)
 
 
 def forget_connection() -> None:
@@ -69,6 +82,13 @@ def environment() -> Environment:
     state = connection()
     if state.environment is not None:
         return state.environment
+    if state.status == "turned_off":
+        raise ApiError(
+            409,
+            "crm_features_off",
+            "Your organisation's CRM features are not turned on yet. Ask your admin to turn "
+            "them on in Sidepane's admin settings.",
+        )
     if state.status == "signed_out":
         raise ApiError(409, "signed_out", "You signed out of the CRM. Sign in again in the pane.")
     if state.status == "no_environments":

@@ -32,6 +32,11 @@ from tests.emulators.fixtures import (  # noqa: F401  (re-exported fixtures)
     salesforce_server,
 )
 
+# Most tests are about what reps do in an organisation whose admin has consented and provisioned;
+# the admin tests (tests/admin) turn the gate of rules 19-20 back on in their app's config. Set
+# in the environment so worker processes started by tests inherit it too.
+os.environ.setdefault("SIDEPANE_REQUIRE_PROVISIONING", "false")
+
 API_AUDIENCE = "6f1c2b7e-2d9a-4c55-9e44-3c0d1b8f0a11"
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"
 SANDBOX_CONTACTS = 400

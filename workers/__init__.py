@@ -90,12 +90,21 @@ def enqueue_save(job_id: str) -> bool:
 
     The job is already stored, so nothing is lost: the sweep sends it once the broker is back.
     """
+    return _send("sidepane.save", job_id)
+
+
+def enqueue_provisioning(run_id: str) -> bool:
+    """Send a provisioning run to the workers; the sweep sends it again if this is lost."""
+    return _send("sidepane.provision", run_id)
+
+
+def _send(task: str, row_id: str) -> bool:
     from flask import current_app
 
     celery_app: Celery = current_app.extensions["celery"]
     try:
-        celery_app.send_task("sidepane.save", args=(job_id,))
+        celery_app.send_task(task, args=(row_id,))
     except Exception:  # kombu raises many kinds (OperationalError, OSError...) when it is down
-        log.warning("the broker did not take save job %s; the sweep will send it", job_id)
+        log.warning("the broker did not take %s %s; the sweep will send it", task, row_id)
         return False
     return True

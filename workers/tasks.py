@@ -17,9 +17,9 @@ from flask import current_app
 
 from addin import crm, store
 from addin.mailbox import Mailbox, open_mailbox
-from addin.services import replies, save_jobs, saving
+from addin.services import provisioning, replies, save_jobs, saving
 from addin.services.attachments import AttachmentPolicy
-from addin.store.models import SaveJob
+from addin.store.models import ProvisioningRun, SaveJob
 from crm_adapters import CrmAdapter
 from crm_adapters.errors import CrmError, Rejected
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SAVE = "sidepane.save"
 SWEEP = "sidepane.sweep"
 SAVE_REPLIES = "sidepane.save_replies"
+PROVISION = "sidepane.provision"
 
 
 def open_adapter(job: SaveJob) -> CrmAdapter:
@@ -58,17 +59,38 @@ def save(job_id: str) -> str:
     return outcome.status
 
 
+def open_admin_adapter(run: ProvisioningRun) -> CrmAdapter:
+    """The adapter on the run's environment, acting for the admin who turned the features on."""
+    directory = crm.directories().get(run.crm)
+    if directory is None:
+        raise Rejected(f"This organisation no longer offers {run.crm}.")
+    return directory.adapter(provisioning.environment_of(run), provisioning.identity_of(run))
+
+
+@shared_task(name=PROVISION, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
+def provision(run_id: str) -> str:
+    """Run one provisioning run's checks (rule 20); try again later when the CRM said wait."""
+    status, retry_in = provisioning.run_checks(store.session(), run_id, open_admin_adapter)
+    if retry_in is not None:
+        provision.apply_async((run_id,), countdown=retry_in)
+    return status
+
+
 @shared_task(name=SWEEP, ignore_result=True)  # type: ignore[untyped-decorator]
 def sweep() -> int:
-    """Send again every job that is due and was not picked up, or whose worker died."""
-    ids = save_jobs.due_jobs(
-        store.session(), redeliver_seconds=float(current_app.config["SAVE_REDELIVER_SECONDS"])
-    )
+    """Send again every job and provisioning run that is due and was not picked up, or whose
+    worker died."""
+    redeliver = float(current_app.config["SAVE_REDELIVER_SECONDS"])
+    session = store.session()
+    ids = save_jobs.due_jobs(session, redeliver_seconds=redeliver)
     for job_id in ids:
         save.delay(job_id)
-    if ids:
-        log.info("sweep sent %d save job(s) again", len(ids))
-    return len(ids)
+    runs = provisioning.due_runs(session, redeliver)
+    for run_id in runs:
+        provision.delay(run_id)
+    if ids or runs:
+        log.info("sweep sent %d save job(s) and %d provisioning run(s) again", len(ids), len(runs))
+    return len(ids) + len(runs)
 
 
 @shared_task(name=SAVE_REPLIES, ignore_result=True)  # type: ignore[untyped-decorator]

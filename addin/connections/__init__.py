@@ -28,7 +28,9 @@ from ..errors import ApiError
 from ..identity import Identity
 from ..store.models import CrmConnection, EnvironmentUse, utcnow
 
-Status = Literal["connected", "choose", "signed_out", "no_environments"]
+#: "turned_off": the organisation's CRM features are not on yet (rules 19-20): the admin must
+#: consent and provision first.
+Status = Literal["connected", "choose", "signed_out", "no_environments", "turned_off"]
 
 
 class Directory(Protocol):

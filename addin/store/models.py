@@ -250,3 +250,83 @@ class ReplyWatch(Base):
     user_oid: Mapped[str] = mapped_column(String(64))
     environment_id: Mapped[str] = mapped_column(String(200))
     checked_through: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Tenant(Base):
+    """An organisation's admin decisions: consent (rule 19), CRM features on (rule 20), settings.
+
+    One row per Entra tenant, made on first need. ``settings`` is the whole validated settings
+    document (JSON) once an admin has saved it, else empty (the deployment's defaults apply);
+    ``settings_version`` grows with every change so two admins cannot overwrite each other.
+    """
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: "" (never asked), "granted" or "refused".
+    consent: Mapped[str] = mapped_column(String(20), default="")
+    consent_error: Mapped[str] = mapped_column(String(200), default="")
+    consent_error_description: Mapped[str] = mapped_column(Text, default="")
+    consent_by: Mapped[str] = mapped_column(String(400), default="")
+    consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    crm_features: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[str] = mapped_column(Text, default="")
+    settings_version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConsentRequest(Base):
+    """A Provide consent link handed to an admin: its ``state`` is checked on the way back."""
+
+    __tablename__ = "consent_requests"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ProvisioningRun(Base):
+    """One run of provisioning's checks (rule 20), done by a worker, newest per tenant shown."""
+
+    __tablename__ = "provisioning_runs"
+    __table_args__ = (Index("ix_provisioning_runs_tenant", "tenant_id", "requested_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(400))
+    crm: Mapped[str] = mapped_column(String(40))
+    environment_id: Mapped[str] = mapped_column(String(200))
+    #: The environment checked, as `Environment` JSON (a worker opens the adapter on it).
+    environment: Mapped[str] = mapped_column(Text)
+    #: queued, running, succeeded, failed.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    #: JSON list of {"name", "ok", "code", "details", "count"} (see `ReadinessCheck`).
+    checks: Mapped[str] = mapped_column(Text, default="[]")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AdminAudit(Base):
+    """Who changed what and when: a setting, consent, the CRM features (rule 21's trail)."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_tenant", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_oid: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(400))
+    #: "setting", "consent", "crm_features".
+    action: Mapped[str] = mapped_column(String(40))
+    #: The setting's name for "setting"; empty otherwise.
+    field: Mapped[str] = mapped_column(String(60), default="")
+    #: JSON of the value before and after.
+    old_value: Mapped[str] = mapped_column(Text, default="null")
+    new_value: Mapped[str] = mapped_column(Text, default="null")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
