@@ -19,7 +19,7 @@ from crm_adapters.errors import RateLimited, Rejected
 from .. import connections, crm, store
 from ..auth import current_identity
 from ..errors import ApiError
-from ..services import choices, new_contact, notes
+from ..services import choices, new_contact, notes, tenant_settings
 from ..services.open_item import open_item
 from . import messages, pane
 from .item import BODY_MAX, OpenItem, parse_item
@@ -57,14 +57,11 @@ def _body() -> str:
     return body[:BODY_MAX] if isinstance(body, str) else ""
 
 
-def _settings() -> dict[str, Any]:
-    """The organisation's pane settings (from configuration until the admin pages own them)."""
-    config = current_app.config
-    return {
-        "inline_contact_creation": bool(config["INLINE_CONTACT_CREATION"]),
-        "related_items": int(config["RELATED_ITEMS"]),
-        "internal_domains": config["INTERNAL_DOMAINS"],
-    }
+def _settings() -> tenant_settings.Settings:
+    """The organisation's settings (rule 21), read afresh so the pane obeys a change at once."""
+    return tenant_settings.current(
+        store.session(), current_identity().tenant_id, current_app.config
+    )
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -94,13 +91,13 @@ def render_pane(item: OpenItem | None, notice: str = "", status: int = 200) -> A
         recipients=item.recipients(),
         mailbox=item.mailbox,
         shared_mailbox=item.shared_owner,
-        internal_domains=settings["internal_domains"],
-        email_fields=adapter.capabilities.email_fields,
+        internal_domains=settings.internal_domains,
+        email_fields=tenant_settings.email_fields_for(settings, adapter.capabilities),
     )
     # The CRM's own form is where Add to CRM goes only when inline creation is off.
     prefill_urls = (
         {}
-        if settings["inline_contact_creation"]
+        if settings.inline_contact_creation
         else {
             a.address: adapter.new_contact_url(new_contact.prefill(a.address, a.name).draft())
             for a in opened.resolution.addresses

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_adapters.models import EMAIL_FIELDS
+from crm_adapters.models import EMAIL_FIELDS, Capabilities
 
 from ..identity import Identity
 from ..store.models import AdminAudit, Tenant, utcnow
@@ -216,6 +216,16 @@ def validate(changes: Mapping[str, Any], base: Settings) -> Settings:
         raise InvalidSetting("settings", _("must be an object of settings."))
     checked = {field: _check(str(field), value) for field, value in changes.items()}
     return dataclasses.replace(base, **checked)
+
+
+def email_fields_for(settings: Settings, capabilities: Capabilities) -> tuple[str, ...]:
+    """The email fields to match in this CRM: the admin's choice among the ones it has.
+
+    A choice the CRM has none of (a Salesforce org mapping only ``email1``, an admin who kept
+    only ``email3``) falls back to the CRM's own fields rather than matching nobody.
+    """
+    chosen = tuple(f for f in settings.email_fields if f in capabilities.email_fields)
+    return chosen or capabilities.email_fields
 
 
 # --- reading and writing ---------------------------------------------------------------------
