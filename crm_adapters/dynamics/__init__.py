@@ -13,6 +13,7 @@ contacts    matching addresses (``In``), validating and creating contacts
 accounts    accounts of contacts with their expanded items; a contact's related items
 activities  saving emails and meetings idempotently, with parties, regarding and attachments
 mailbox     the rep's mailbox: server-side synchronization and the email tracking option
+readiness   provisioning's checks (rule 20): WhoAmI, then privileges and mailboxes in one $batch
 search      fuzzy record search: wide ``contains`` filters, rapidfuzz ranking
 discovery   Global Discovery: the environments a rep may connect to (imported on its own)
 """

@@ -19,6 +19,9 @@ Features
                                     globalobjectid
   mailbox_settings     2            ``GET WhoAmI`` (the user's id), then ``$batch``: the user
                                     with its default mailbox expanded, and its usersettings
+  readiness            2            ``GET WhoAmI``, then ``$batch`` (continue on error): the
+                                    user's ``RetrieveUserPrivileges``, the users' mailboxes
+                                    not synchronized (five, and their count)
   who_am_i             1            ``GET WhoAmI`` (not a `CrmAdapter` method: a connection
                                     check)
   ===================  ===========  ===========================================================
@@ -71,13 +74,15 @@ from ..models import (
     MailboxSettings,
     MeetingActivity,
     Party,
+    ReadinessCheck,
     RecordRef,
     RelatedItems,
     SavedActivity,
 )
-from . import accounts, activities, contacts, mailbox, records, search
+from ..retry import retry_after_seconds
+from . import accounts, activities, batch, contacts, mailbox, readiness, records, search
 from .odata import is_guid
-from .transport import Json, RetryPolicy, TokenSource, Transport
+from .transport import Json, RetryPolicy, TokenSource, Transport, error_for
 
 #: Our email fields → the contact's columns.
 EMAIL_COLUMNS = records.EMAIL_COLUMNS
@@ -118,12 +123,13 @@ class DynamicsAdapter(CrmAdapter):
         self.api_url = api_url.rstrip("/")
         self.web_url = (web_url or api_url).rstrip("/")
         self.environment_id = environment_id
+        self._retry = retry or RetryPolicy()
         self._transport = Transport(
             self.api_url,
             token,
             verify=verify,
             timeout=timeout,
-            retry=retry or RetryPolicy(),
+            retry=self._retry,
             session=session,
             count=self._count_round_trip,
         )
@@ -319,6 +325,60 @@ class DynamicsAdapter(CrmAdapter):
             raise Unavailable("Dynamics 365 did not say who the signed-in user is; try again.")
         user, settings = self._transport.read_batch(mailbox.requests_for(user_id))
         return mailbox.settings_from(user, settings)
+
+    # --- provisioning (rule 20) ----------------------------------------------------------------
+
+    def readiness(self) -> tuple[ReadinessCheck, ...]:
+        """Check the environment for Sidepane as the signed-in admin: reachable, privileges,
+        every rep's mailbox synchronized by the server.
+
+        Two round trips whatever the organization's size: ``GET WhoAmI`` (reachable, and the
+        admin's id), then one ``$batch`` (contract request 12; meanings in `readiness`) with the
+        admin's ``RetrieveUserPrivileges`` and the users' mailboxes that are not synchronized,
+        five of them and their count. A part refused with 403 fails its own check; faults are
+        the transport's (retries, token refresh, `error_for`): `Unavailable` when the
+        environment cannot be reached, `NotSignedIn`, `RateLimited`.
+        """
+        user_id = self.who_am_i()["UserId"]
+        if not is_guid(user_id):
+            raise Unavailable("Dynamics 365 did not say who the signed-in user is; try again.")
+        privileges, mailboxes = self._answers(
+            readiness.requests_for(user_id), allowed=(readiness.PRIVILEGE_DENIED,)
+        )
+        return (
+            ReadinessCheck("reachable", True),
+            readiness.permissions_from(privileges.status, privileges.json()),
+            readiness.mailboxes_from(mailboxes.status, mailboxes.json()),
+        )
+
+    def _answers(self, resources: Sequence[str], allowed: Sequence[int]) -> list[batch.Answer]:
+        """GET every resource in one ``$batch`` that goes on past a failed part; return every
+        answer, raising `error_for` the first whose status is neither 2xx nor ``allowed``."""
+        boundary, body = batch.build([self._transport.base + path for path in resources])
+        response = self._transport.send(
+            "POST",
+            "$batch",
+            data=body,
+            headers={
+                "Content-Type": f'multipart/mixed; boundary="{boundary}"',
+                "Prefer": readiness.CONTINUE_ON_ERROR,
+            },
+        )
+        try:
+            answers = batch.parse(response.headers.get("Content-Type", ""), response.content)
+        except ValueError as error:
+            raise Unavailable(
+                "Dynamics 365 answered the batch in a form we cannot read; try again."
+            ) from error
+        for answer in answers:
+            if not 200 <= answer.status < 300 and answer.status not in allowed:
+                retry_after = retry_after_seconds(
+                    answer.headers.get("retry-after"), self._retry.default_retry_after
+                )
+                raise error_for(answer.status, answer.json(), retry_after)
+        if len(answers) != len(resources):
+            raise Unavailable("Dynamics 365 answered only part of the batch; try again.")
+        return answers
 
     # --- connection -------------------------------------------------------------------------
 

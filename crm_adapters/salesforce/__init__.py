@@ -12,6 +12,7 @@ contacts    matching addresses (one SOQL ``IN``), validating and creating contac
 accounts    accounts of contacts with their items; a contact's related items
 activities  saving emails and meetings idempotently, with parties, regarding and attachments
 search      fuzzy record search: ``parameterizedSearch`` candidates, rapidfuzz ranking
+readiness   provisioning (rule 20): what the signed-in user may do with the objects we use
 
 Every SOQL literal is written by `simple_salesforce.format_soql`; nothing else quotes.
 """

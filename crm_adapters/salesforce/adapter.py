@@ -21,6 +21,8 @@ Features
                                     ``composite/sobjects`` for the invitees' EventRelations
   find_saved           1            composite batch: emails by MessageIdentifier, events by
                                     Sidepane_UID__c
+  readiness            1            ``GET sobjects`` (describeGlobal): what the signed-in user
+                                    may do with each object
   ===================  ===========  ===========================================================
 
   Calls with nothing to ask (no addresses, no ids, no words) make no request. Ids are data:
@@ -74,11 +76,12 @@ from ..models import (
     EmailActivity,
     MeetingActivity,
     Party,
+    ReadinessCheck,
     RecordRef,
     RelatedItems,
     SavedActivity,
 )
-from . import accounts, activities, contacts, records, search
+from . import accounts, activities, contacts, readiness, records, search
 from .records import DEFAULT_EMAIL_FIELDS
 from .transport import RetryPolicy, Transport, query_url
 
@@ -332,6 +335,18 @@ class SalesforceAdapter(CrmAdapter):
             if rows:
                 return activities.saved_ref(kind, rows[0], self.record_url)
         return None
+
+    # --- provisioning (rule 20) ----------------------------------------------------------------
+
+    def readiness(self) -> tuple[ReadinessCheck, ...]:
+        """Check the org for Sidepane as the signed-in admin: reachable, object permissions.
+
+        One round trip whatever the org's size: describeGlobal (contract request 8; what is
+        required, and why, in `readiness`). Faults are the transport's: `Unavailable` when the
+        org cannot be reached, `NotSignedIn` after one refresh, `RateLimited`.
+        """
+        described = self._transport.call(lambda client: client.describe(), "GET sobjects")
+        return (ReadinessCheck("reachable", True), readiness.permissions_from(described))
 
     def close(self) -> None:
         self._transport.close()

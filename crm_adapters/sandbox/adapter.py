@@ -49,6 +49,7 @@ from ..models import (
     ContactDraft,
     EmailActivity,
     MeetingActivity,
+    ReadinessCheck,
     RecordRef,
     RecordType,
     RelatedItems,
@@ -200,6 +201,18 @@ class SandboxAdapter(CrmAdapter):
     def find_saved(self, message_id: str) -> RecordRef | None:
         with self._request() as connection:
             return activities.find_saved(connection, message_id, self.record_url)
+
+    # --- provisioning (rule 20) ----------------------------------------------------------------
+
+    def readiness(self) -> tuple[ReadinessCheck, ...]:
+        """Prove the file opens as a sandbox CRM with one statement; `Unavailable` if it does not.
+
+        Opening checks the file exists and holds this schema version (`connection`); ``SELECT 1``
+        then reads it. Whoever can open the file may do everything, so permissions are given.
+        """
+        with self._request() as connection:
+            connection.execute("SELECT 1").fetchone()
+        return (ReadinessCheck("reachable", True), ReadinessCheck("permissions", True))
 
     def close(self) -> None:
         self._pool.close()

@@ -5,23 +5,36 @@ Written to ``docs/dataverse-requests.md``, the contract the Dynamics adapter is 
 Endpoints (under ``/api/data/v9.2``)
 ------------------------------------
 GET <set>                 ``$select`` ``$filter`` ``$orderby`` ``$top`` ``$expand`` (see `odata`),
-                          ``$count``, ``Prefer: odata.maxpagesize=N`` with ``@odata.nextLink``
-                          (opaque ``$skiptoken``; ``$top`` is ignored then, as Dataverse does),
-                          ``Prefer: odata.include-annotations=...`` (FormattedValue,
-                          lookuplogicalname, associatednavigationproperty), ``@odata.context``,
-                          ``@odata.etag``; rows come in primary-key order unless ordered.
+                          ``$count`` (``@odata.count`` of every match, at most 5,000, as
+                          Dataverse counts), ``Prefer: odata.maxpagesize=N`` with
+                          ``@odata.nextLink`` (opaque ``$skiptoken``; ``$top`` is ignored
+                          then, as Dataverse does), ``Prefer: odata.include-annotations=...``
+                          (FormattedValue, lookuplogicalname, associatednavigationproperty),
+                          ``@odata.context``, ``@odata.etag``; rows come in primary-key order
+                          unless ordered.
 GET <set>(<guid>)         one record (404 ``0x80040217`` when missing)
 POST <set>                create (see `dataverse_writes`): 204 + ``OData-EntityId``, or with
                           ``Prefer: return=representation`` 201 + the record (``$select`` and
                           ``$expand`` of the POST URL)
 PATCH <set>(<guid>)       update (an upsert when missing, unless ``If-Match: *``); 204 or 200
 DELETE <set>(<guid>)      204
-POST $batch               multipart/mixed GETs and changesets (see `dataverse_batch`)
+POST $batch               multipart/mixed GETs and changesets (see `dataverse_batch`); like
+                          Dataverse it stops at the first failed request (its error is the last
+                          part) unless sent ``Prefer: odata.continue-on-error``, which answers
+                          every part and says ``Preference-Applied: odata.continue-on-error``
 GET WhoAmI                UserId (the systemuser whose ``azureactivedirectoryobjectid`` is the
                           token's ``oid``, created on first sight), BusinessUnitId, OrganizationId
+GET systemusers(<guid>)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()
+                          ``{"RolePrivileges": [{"Depth", "PrivilegeId", "BusinessUnitId",
+                          "PrivilegeName", ...}]}``: the user's privileges (see
+                          `dataverse_security`); the caller needs prvReadUser, as for
+                          reading ``systemusers(<guid>)`` (assumed, not documented)
 GET /                     the service document
 
-Errors are ``{"error": {"code", "message"}}`` with Dataverse's codes (see the contract).
+Errors are ``{"error": {"code", "message"}}`` with Dataverse's codes (see the contract). A user
+lacking a table's Read privilege who reads it (or its Create privilege who creates a record of
+it) gets Dataverse's ``403`` ``0x80040220`` "Principal user (Id=..., type=8, ...) is missing
+prvReadIncident privilege ..." (`dataverse_security`).
 
 Auth
 ----
@@ -35,14 +48,19 @@ Test controls
 ``load_sandbox(path)`` (or ``DataverseEmulator.from_sandbox(path)``) reads a sandbox file
 (`dataverse_sandbox`); ``reset()`` restores that state cheaply (and clears faults, latency and
 ``requests_served``); ``save_baseline()`` makes the current state the one reset restores;
-``add_systemuser(...)``; ``rows(set)`` / ``record(set, id)`` to look inside.
+``add_systemuser(...)`` (``accessmode=4`` for an application user); ``rows(set)`` /
+``record(set, id)`` to look inside.
 Every systemuser the emulator adds (by ``add_systemuser`` or on first sight in ``WhoAmI``) gets,
 as Dataverse gives each user, a default mailbox (``mailboxes``, linked by the user's
 ``defaultmailbox``) and its ``usersettingscollection`` row: by default server-side sync for
 incoming and outgoing email, the address approved, tracking option 2 ("Email messages from
 Dynamics 365 Leads, Contacts and Accounts"). ``set_mailbox(server_side_sync, approved,
 filtering_method, user_id=None)`` changes them for one user, or (``user_id=None``) for every
-user and those added later; ``reset()`` restores them.
+user and those added later; ``reset()`` restores them. A mailbox's ``regardingobjectid`` is its
+user (``_regardingobjectid_value``, filterable as ``regardingobjectid/isdisabled``).
+Privileges: every user holds all of them (`dataverse_security.PRIVILEGES`, Global depth);
+``deny_privileges(*names, user_id=None)`` takes some from one user or from everyone (users added
+later too); ``reset()`` gives them back.
 Faults for the next N requests, optionally only for a method and a path under the API root:
 ``throttle(...)`` (429 ``Retry-After``, ``0x80072322``), ``fail(status)``, ``drop()``; and the
 ``latency`` knob. ``requests_served`` counts a ``$batch`` once, as
@@ -72,8 +90,9 @@ import trustme
 from .dataverse_batch import JSON_CONTENT_TYPE, BatchRequest, ChangeSet, parse_batch, render_batch
 from .dataverse_reads import Preferences, Reader, context_url
 from .dataverse_sandbox import sandbox_rows
+from .dataverse_security import Privileges, missing_privilege, needed
 from .dataverse_store import Row, Store, set_lookup
-from .dataverse_tables import FILTERING_METHODS, TABLES, Table
+from .dataverse_tables import ACCESS_MODES, FILTERING_METHODS, TABLES, Table
 from .dataverse_writes import Writer, record_not_found
 from .entra import EntraEmulator
 from .loopback import DROP, LoopbackServer, Reply, Request, Route
@@ -81,6 +100,9 @@ from .odata import NAMESPACE, ODataError, Query, parse_query
 
 API = "/api/data/v9.2"
 MAX_PAGE_SIZE = 5000
+#: ``@odata.count`` counts at most this many rows of a standard table.
+MAX_COUNT = 5000
+RETRIEVE_USER_PRIVILEGES = f"{NAMESPACE}.RetrieveUserPrivileges()"
 THROTTLED = "0x80072322"
 _QUERY_OPTIONS = frozenset(
     {"$select", "$filter", "$orderby", "$top", "$expand", "$skiptoken", "$count"}
@@ -129,6 +151,7 @@ class DataverseEmulator(LoopbackServer):
         Route("GET", f"{API}/WhoAmI()", "who_am_i"),
         Route("GET", f"{API}/", "service_document"),
         Route("GET", f"{API}/{{segment}}", "read"),
+        Route("GET", f"{API}/{{segment}}/{{function}}", "bound_function"),
         Route("POST", f"{API}/{{segment}}", "create"),
         Route("PATCH", f"{API}/{{segment}}", "update"),
         Route("DELETE", f"{API}/{{segment}}", "delete"),
@@ -149,6 +172,7 @@ class DataverseEmulator(LoopbackServer):
         self.organization_id = str(uuid.uuid4())
         self.business_unit_id = str(uuid.uuid4())
         self._mailbox_state = MailboxState()
+        self.privileges = Privileges()
         self._lock = threading.RLock()
         self._use(Store(TABLES))
 
@@ -180,10 +204,12 @@ class DataverseEmulator(LoopbackServer):
             self.store.save_baseline()
 
     def reset(self) -> None:
-        """Restore the baseline records and mailbox setup; clear faults, latency and counts."""
+        """Restore the baseline records, mailbox setup and privileges; clear faults, latency and
+        counts."""
         with self._lock:
             self.store.reset()
             self._mailbox_state = MailboxState()
+            self.privileges.clear()
         self.clear_faults()
         self.latency = self._initial_latency
         with self._count_lock:
@@ -197,13 +223,21 @@ class DataverseEmulator(LoopbackServer):
         azureactivedirectoryobjectid: str | None = None,
         systemuserid: str | None = None,
         isdisabled: bool = False,
+        accessmode: int = 0,
     ) -> str:
-        """Add a user (a rep) with its default mailbox and usersettings; return its id."""
+        """Add a user (a rep) with its default mailbox and usersettings; return its id.
+
+        ``accessmode``: 0 Read-Write (a licensed person), 4 Non-interactive (an application
+        user), ... (`dataverse_tables.ACCESS_MODES`).
+        """
+        if accessmode not in range(len(ACCESS_MODES)):
+            raise ValueError(f"accessmode must be 0-{len(ACCESS_MODES) - 1}, not {accessmode!r}")
         body = {
             "fullname": fullname,
             "internalemailaddress": internalemailaddress,
             "azureactivedirectoryobjectid": azureactivedirectoryobjectid,
             "isdisabled": isdisabled,
+            "accessmode": accessmode,
         }
         if systemuserid:
             body["systemuserid"] = systemuserid
@@ -272,6 +306,16 @@ class DataverseEmulator(LoopbackServer):
             self._writer.create(settings, {"systemuserid": user_id, **tracking})
         else:
             self._writer.update(settings, user_id, tracking)
+
+    def deny_privileges(self, *names: str, user_id: str | None = None) -> None:
+        """Take privileges (``prvReadIncident``...) from one user, or from every user.
+
+        ``RetrieveUserPrivileges`` no longer lists them, and reading (creating) records of a table
+        whose Read (Create) privilege is taken answers Dataverse's 403 ``0x80040220``. Without
+        ``user_id`` every user loses them, those added later too; ``reset()`` gives them back.
+        """
+        with self._lock:
+            self.privileges.deny(names, user_id)
 
     def rows(self, entity_set: str) -> list[Row]:
         """Return copies of the records of an entity set (hidden keys included)."""
@@ -388,6 +432,7 @@ class DataverseEmulator(LoopbackServer):
 
     def read(self, request: Request, segment: str) -> Reply:
         table, key = self._target(segment)
+        self._check_privilege(request, "Read", table)
         if key is not None:
             return self._record_reply(200, table, self._existing(table, key), request)
         options, aliases = _query_options(request)
@@ -396,7 +441,8 @@ class DataverseEmulator(LoopbackServer):
         rows = self._reader.select(table, query)
         body: dict[str, Any] = {"@odata.context": context_url(self.api_url, table, query)}
         if options.get("$count") == "true":
-            body["@odata.count"] = len(rows)  # of every match: $top does not change it
+            # of every match, not only this page: $top does not change it
+            body["@odata.count"] = min(len(rows), MAX_COUNT)
         offset = _skiptoken_offset(options.get("$skiptoken"))
         size = min(prefer.max_page_size or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
         if prefer.max_page_size is None and query.top is not None:
@@ -413,6 +459,7 @@ class DataverseEmulator(LoopbackServer):
         if key is not None:
             raise ODataError("POST is not supported on a single record; use PATCH.", status=405)
         _parse_query(table, request)  # refuse a bad $select before writing
+        self._check_privilege(request, "Create", table)
         with self.store.transaction():
             row = self._writer.create(table, _json_body(request))
         return self._written(201, table, row, request)
@@ -446,9 +493,7 @@ class DataverseEmulator(LoopbackServer):
         return Reply(204, None, {"OData-Version": "4.0"})
 
     def who_am_i(self, request: Request) -> Reply:
-        claims = self._claims(request) or {}
-        oid = str(claims.get("oid") or "")
-        user_id = self._user_for(oid, claims) if _GUID.fullmatch(oid) else self._emulator_user()
+        user_id = self._caller(request)
         return self._json(
             200,
             {
@@ -459,17 +504,40 @@ class DataverseEmulator(LoopbackServer):
             },
         )
 
+    def bound_function(self, request: Request, segment: str, function: str) -> Reply:
+        """Answer ``systemusers(<id>)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()``."""
+        table, key = self._target(segment)
+        if table.logical != "systemuser" or key is None or function != RETRIEVE_USER_PRIVILEGES:
+            raise ODataError(f"Resource not found for the segment '{function}'.", status=404)
+        self._check_privilege(request, "Read", table)  # it reads the user: prvReadUser [I]
+        self._existing(table, key)
+        context = f"{self.api_url}$metadata#{NAMESPACE}.RetrieveUserPrivilegesResponse"
+        privileges = self.privileges.held(key, self.business_unit_id)
+        return self._json(200, {"@odata.context": context, "RolePrivileges": privileges})
+
     def batch(self, request: Request) -> Reply:
         items = parse_batch(request.body, request.headers.get("content-type", ""))
         authorization = request.headers.get("authorization", "")
+        go_on = Preferences.parse(request.headers.get("prefer", "")).continue_on_error
         responses: list[Reply | list[tuple[str | None, Reply]]] = []
+        failed = False
         for item in items:
             if isinstance(item, BatchRequest):
-                responses.append(self._serve(self._inner(item, authorization)))
-                continue
-            responses.append(self._changeset(item, authorization))
+                response: Reply | list[tuple[str | None, Reply]] = self._serve(
+                    self._inner(item, authorization)
+                )
+            else:
+                response = self._changeset(item, authorization)
+            responses.append(response)
+            if isinstance(response, Reply) and response.status >= 400:
+                failed = True
+                if not go_on:  # Dataverse stops at the first failure: the rest never run
+                    break
         payload, content_type = render_batch(responses)
-        return Reply(200, payload, {"OData-Version": "4.0"}, content_type)
+        headers = {"OData-Version": "4.0"}
+        if failed and go_on:
+            headers["Preference-Applied"] = "odata.continue-on-error"
+        return Reply(200, payload, headers, content_type)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -518,6 +586,30 @@ class DataverseEmulator(LoopbackServer):
         if key is not None and _GUID.fullmatch(key) is None:
             raise ODataError("Bad Request - Error in query syntax.")
         return table, None if key is None else key.lower()
+
+    def _check_privilege(self, request: Request, right: str, table: Table) -> None:
+        """Refuse, as Dataverse does, a caller lacking the table's ``right`` privilege."""
+        if not self.privileges.any_denied:
+            return  # nobody lacks anything: no need to know who is asking
+        name = needed(right, table.logical)
+        user_id = self._caller(request)
+        if self.privileges.lacks(user_id, name):
+            user = self.store.get("systemuser", user_id) or {}
+            mode = user.get("accessmode") or 0
+            raise missing_privilege(
+                name,
+                table.logical,
+                user_id,
+                self.privileges,
+                self.business_unit_id,
+                f"{mode} {ACCESS_MODES[mode]}",
+            )
+
+    def _caller(self, request: Request) -> str:
+        """Return the systemuser id of whoever sent ``request`` (added on first sight)."""
+        claims = self._claims(request) or {}
+        oid = str(claims.get("oid") or "")
+        return self._user_for(oid, claims) if _GUID.fullmatch(oid) else self._emulator_user()
 
     def _existing(self, table: Table, key: str) -> Row:
         row = self.store.get(table.logical, key)

@@ -34,12 +34,14 @@ from .odata import Query, matches, sort_rows
 
 @dataclass(frozen=True, slots=True)
 class Preferences:
-    """The ``Prefer`` header: annotations asked for, page size, return=representation."""
+    """The ``Prefer`` header: annotations asked for, page size, return=representation, and (on
+    a ``$batch``) whether to go on past a failed request."""
 
     annotations: tuple[str, ...] = ()
     annotations_text: str = ""
     max_page_size: int | None = None
     representation: bool = False
+    continue_on_error: bool = False
 
     @classmethod
     def parse(cls, header: str) -> Preferences:
@@ -55,6 +57,7 @@ class Preferences:
             annotations_text=text,
             max_page_size=int(size) if size.isdigit() and int(size) > 0 else None,
             representation=values.get("return") == "representation",
+            continue_on_error=values.get("odata.continue-on-error", "false") in ("", "true"),
         )
 
     def wants(self, annotation: str) -> bool:

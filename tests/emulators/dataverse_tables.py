@@ -113,6 +113,15 @@ ACT_DELIVERY_METHODS = ("Microsoft Dynamics 365 for Outlook", "Server-Side Synch
 APPROVAL_STATUS = ("Empty", "Approved", "Pending Approval", "Rejected")
 #: mailbox.incomingemailstatus, outgoingemailstatus, actstatus, mailboxstatus.
 SYNC_STATUS = ("Not Run", "Success", "Failure")
+#: systemuser.accessmode: reps are Read-Write; application users are Non-interactive.
+ACCESS_MODES = (
+    "Read-Write",
+    "Administrative",
+    "Read",
+    "Support User",
+    "Non-interactive",
+    "Delegated Admin",
+)
 #: usersettings.incomingemailfilteringmethod (the rep's "Track" option).
 FILTERING_METHODS = (
     "All email messages",
@@ -353,11 +362,17 @@ def _tables() -> tuple[Table, ...]:
             "internalemailaddress": _text(),
             "azureactivedirectoryobjectid": Column("Edm.Guid"),
             "isdisabled": Column("Edm.Boolean", labels=YES_NO),
+            "accessmode": _options(*ACCESS_MODES),
             "_defaultmailbox_value": _lookup("mailbox"),
             **created,
         },
-        {"defaultmailbox": _single("defaultmailbox", "mailbox", "_defaultmailbox_value")},
-        defaults={"isdisabled": False},
+        {
+            "defaultmailbox": _single("defaultmailbox", "mailbox", "_defaultmailbox_value"),
+            "mailbox_regarding_systemuser": _many(
+                "mailbox_regarding_systemuser", "mailbox", "_regardingobjectid_value"
+            ),
+        },
+        defaults={"isdisabled": False, "accessmode": 0},
     )
     mailbox = Table(
         "mailbox",
@@ -387,6 +402,11 @@ def _tables() -> tuple[Table, ...]:
         {
             "systemuser_defaultmailbox_mailbox": _many(
                 "systemuser_defaultmailbox_mailbox", "systemuser", "_defaultmailbox_value"
+            ),
+            # The mailbox's user (relationship mailbox_regarding_systemuser); a queue's mailbox
+            # has regardingobjectid_queue instead, which the emulator does not hold.
+            "regardingobjectid": _single(
+                "regardingobjectid", "systemuser", "_regardingobjectid_value"
             ),
         },
         required=("name",),

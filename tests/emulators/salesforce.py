@@ -11,7 +11,9 @@ GET query/<locator>         the next page
 POST sobjects/<Type>/       create (see `salesforce_writes`): 201 ``{"id", "success", "errors"}``
 GET sobjects/<Type>/<id>    one record (``?fields=`` to choose), 404 NOT_FOUND
 PATCH / DELETE  ...<id>     204
-GET sobjects/ , sobjects/<Type>/describe/   describe (objects, fields)
+GET sobjects/ , sobjects/<Type>/describe/   describe (objects, fields): describeGlobal's
+                            ``{"encoding", "maxBatchSize", "sobjects": [{"name", "label",
+                            "queryable", "createable", "updateable", "searchable", ...}]}``
 POST composite/batch        up to 25 subrequests ``{"method", "url", "richInput"}`` →
                             ``{"hasErrors", "results": [{"statusCode", "result"}]}``
                             (see `salesforce_composite`); counts as one request
@@ -45,6 +47,10 @@ Test controls
 ``reset()`` restores the baseline records cheaply and clears faults, latency, counts, api
 usage, cursors, tokens and codes (connected apps stay); ``save_baseline()``; ``add_user(...)``;
 ``records(Type)`` / ``record(Type, id)`` to look inside; ``page_size``.
+``deny_object(Type, "query"|"create"|"update"|"search")`` takes that access to an object from every
+user, as a profile without the object permission would: describeGlobal and describe say so
+(``queryable: false``...); queries and creates themselves are not refused. ``reset()`` gives it
+back.
 Tokens: ``register_connected_app(client_id, secret, redirect_uris)``,
 ``issue_access_token(user=None)``, ``expire_access_tokens()`` (refresh tokens still work),
 ``revoke(token)``, ``code_lifetime``.
@@ -74,7 +80,7 @@ from .loopback import DROP, LoopbackServer, Reply, Request, Route
 from .salesforce_composite import create_records, run_batch
 from .salesforce_oauth import ConnectedApp, Login, Sessions
 from .salesforce_objects import CATALOG, IdMaker, SObject, with_checksum
-from .salesforce_reads import Pager, describe, describe_global, record_url, search
+from .salesforce_reads import ACCESS_FLAGS, Pager, describe, describe_global, record_url, search
 from .salesforce_sandbox import sandbox_rows
 from .salesforce_store import Records, Row
 from .salesforce_writes import ApiError, Writer, not_found, now_text
@@ -159,6 +165,7 @@ class SalesforceEmulator(LoopbackServer):
         self.sessions = Sessions(self.organization_id, access_token_lifetime)
         self.login = Login(self, self.sessions, code_lifetime)
         self.default_user_id = ""
+        self._denied: dict[str, frozenset[str]] = {}
         self._use(self._new_records([]))
         self.save_baseline()
 
@@ -255,12 +262,22 @@ class SalesforceEmulator(LoopbackServer):
             self._pager.clear()
             self.page_size = self._pager.page_size = self._initial_page_size
             self.api_usage = 0
+            self._denied.clear()
         self.sessions.clear()
         self.login.clear()
         self.clear_faults()
         self.latency = self._initial_latency
         with self._count_lock:
             self.requests_served.clear()
+
+    def deny_object(self, sobject: str, access: str) -> None:
+        """Take ``query``, ``create``, ``update`` or ``search`` access to an object from every
+        user: describeGlobal and describe report it (``reset()`` gives it back)."""
+        if access not in ACCESS_FLAGS:
+            raise ValueError(f"access must be one of {', '.join(ACCESS_FLAGS)}, not {access!r}")
+        name = CATALOG[sobject].name
+        with self._lock:
+            self._denied[name] = self._denied.get(name, frozenset()) | {access}
 
     def records(self, sobject: str) -> list[Row]:
         """Return copies of the records of an object."""
@@ -471,13 +488,16 @@ class SalesforceEmulator(LoopbackServer):
         )
 
     def describe_global(self, request: Request, version: str) -> Reply:
-        return Reply(200, describe_global(version[1:]))
+        return Reply(200, describe_global(version[1:], denied=self._denied))
 
     def describe(self, request: Request, version: str, sobject: str) -> Reply:
-        return Reply(200, describe(_sobject(sobject), version[1:]))
+        definition = _sobject(sobject)
+        denied = self._denied.get(definition.name, frozenset())
+        return Reply(200, describe(definition, version[1:], denied))
 
     def sobject_info(self, request: Request, version: str, sobject: str) -> Reply:
-        info = describe(_sobject(sobject), version[1:])
+        definition = _sobject(sobject)
+        info = describe(definition, version[1:], self._denied.get(definition.name, frozenset()))
         info.pop("fields")
         return Reply(200, {"objectDescribe": info, "recentItems": []})
 

@@ -13,7 +13,11 @@ Features
   ``<Type>.limit`` and ``overallLimit``.
 - `describe_global` / `describe` answer ``sobjects/`` and ``sobjects/<Type>/describe/`` with the
   fields of the catalog (name, type, what the API allows, ``referenceTo``,
-  ``relationshipName``), enough for a client to check which custom fields the org has.
+  ``relationshipName``), enough for a client to check which custom fields the org has. Each
+  object's summary carries describeGlobal's flags (``queryable``, ``createable``,
+  ``updateable``, ``deletable``, ``retrieveable``, ``searchable``, ...): what the user may do,
+  less the access a test took away (``denied``: object → ``query``/``create``/``update``/
+  ``search``; no query means no retrieve or search either).
 """
 
 from __future__ import annotations
@@ -173,15 +177,33 @@ def _limit(params: Mapping[str, list[str]], name: str, default: int) -> int:
     return int(value)
 
 
-def describe_global(version: str, catalog: Catalog = CATALOG) -> dict[str, Any]:
+#: The access a test may take from every user, and describeGlobal's flags each turns off.
+ACCESS_FLAGS: Mapping[str, tuple[str, ...]] = {
+    "query": ("queryable", "retrieveable", "searchable"),
+    "create": ("createable",),
+    "update": ("updateable",),
+    "search": ("searchable",),
+}
+NOTHING_DENIED: Mapping[str, frozenset[str]] = {}
+
+
+def describe_global(
+    version: str,
+    catalog: Catalog = CATALOG,
+    denied: Mapping[str, frozenset[str]] = NOTHING_DENIED,
+) -> dict[str, Any]:
     return {
         "encoding": "UTF-8",
         "maxBatchSize": 200,
-        "sobjects": [_summary(sobject, version) for sobject in catalog],
+        "sobjects": [
+            _summary(sobject, version, denied.get(sobject.name, frozenset())) for sobject in catalog
+        ],
     }
 
 
-def describe(sobject: SObject, version: str) -> dict[str, Any]:
+def describe(
+    sobject: SObject, version: str, denied: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     relationships = {r.field: r.name for r in sobject.relationships}
     fields = [
         {
@@ -199,18 +221,38 @@ def describe(sobject: SObject, version: str) -> dict[str, Any]:
         }
         for f in sobject.fields
     ]
-    return _summary(sobject, version) | {"fields": fields}
+    return _summary(sobject, version, denied) | {"fields": fields}
 
 
-def _summary(sobject: SObject, version: str) -> dict[str, Any]:
+def _summary(sobject: SObject, version: str, denied: frozenset[str]) -> dict[str, Any]:
     base = f"/services/data/v{version}/sobjects/{sobject.name}"
-    return {
-        "name": sobject.name,
-        "label": sobject.name,
-        "keyPrefix": sobject.key_prefix,
+    flags = {
+        "activateable": False,
         "createable": sobject.createable,
-        "queryable": True,
-        "searchable": sobject.searchable is not None,
         "custom": False,
+        "customSetting": False,
+        "deletable": sobject.createable,
+        "deprecatedAndHidden": False,
+        "feedEnabled": False,
+        "hasSubtypes": False,
+        "isSubtype": False,
+        "keyPrefix": sobject.key_prefix,
+        "label": sobject.name,
+        "labelPlural": sobject.name,
+        "layoutable": True,
+        "mergeable": False,
+        "mruEnabled": False,
+        "name": sobject.name,
+        "queryable": True,
+        "replicateable": True,
+        "retrieveable": True,
+        "searchable": sobject.searchable is not None,
+        "triggerable": True,
+        "undeletable": False,
+        "updateable": sobject.createable,
         "urls": {"sobject": base, "describe": f"{base}/describe", "rowTemplate": f"{base}/{{ID}}"},
     }
+    for access in denied:
+        for flag in ACCESS_FLAGS[access]:
+            flags[flag] = False
+    return flags
