@@ -1,5 +1,8 @@
 """One JSON error shape for every failure: ``{"error": code, "message": human text}``.
 
+A few answers add members that say more (``ApiError.extra``: the setting a 422 refuses, the
+version a 409 found); ``error`` and ``message`` are always there.
+
 ``ApiError`` is what services and views raise on purpose. HTTP errors from Flask/Werkzeug
 (unknown route, wrong method, body too large) and `crm_adapters.errors` are translated here in
 one table each, so no view has its own error format and nothing reaches the rep as a bare 500.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -20,16 +24,27 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """A failure the caller can act on, with its HTTP status."""
+    """A failure the caller can act on, with its HTTP status.
+
+    ``extra`` adds members to the JSON answer next to ``error`` and ``message`` (the setting a
+    422 refuses, the version a 409 found), for the few answers that say more.
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.extra = dict(extra or {})
 
 
 #: Werkzeug's HTTP errors, reworded for the rep and the integrator.
@@ -55,10 +70,14 @@ CRM_STATUSES: list[tuple[type[crm.CrmError], int, str]] = [
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build the JSON error response."""
-    response = jsonify({"error": code, "message": message})
+    response = jsonify({**(extra or {}), "error": code, "message": message})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -66,7 +85,7 @@ def error_response(
 
 
 def _from_api_error(error: ApiError) -> Response:
-    return error_response(error.status, error.code, error.message, error.headers)
+    return error_response(error.status, error.code, error.message, error.headers, error.extra)
 
 
 def _from_http_exception(error: HTTPException) -> Any:

@@ -60,7 +60,7 @@ from addin import create_app, crm, store
 from addin.identity import Identity
 from addin.mailbox import Mailbox
 from addin.services import save_jobs, saving
-from addin.services.attachments import AttachmentPolicy
+from addin.services.attachments import tenant_policy
 from addin.store.models import SaveJob
 from bench import saving_mailbox
 from bench.sandbox_cache import seeded_sandbox
@@ -262,17 +262,18 @@ def direct(app: Flask, ids: Sequence[str], open_mailbox: Callable[[SaveJob], Mai
     """Save every job in this process, one after the other; return the wall time."""
     from workers import tasks
 
-    policy = AttachmentPolicy.from_config(app.config)
     settings = saving.SaveSettings.from_config(app.config)
     started = time.perf_counter()
     for done, job_id in enumerate(ids, 1):
         with app.app_context():  # as the task runs: a context, so a session, per job
+            session = store.session()
             outcome = saving.perform_save(
-                store.session(),
+                session,
                 job_id,
                 open_adapter=tasks.open_adapter,
                 open_mailbox=open_mailbox,
-                policy=policy,
+                # as the task does: the job's organisation's policy, read per job
+                policy_for=lambda job, s=session: tenant_policy(s, job.tenant_id, app.config),
                 settings=settings,
             )
         if outcome.status != save_jobs.SAVED:

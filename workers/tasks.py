@@ -1,4 +1,9 @@
-"""The tasks: save one job, sweep for jobs to send again, save replies in saved conversations.
+"""The tasks: save one job, run one provisioning run's checks, sweep for jobs and runs to send
+again, save replies in saved conversations.
+
+A worker serves every organisation: what its admin decided (the attachment policy, automatic
+saving of replies) is read from the tenant's settings of each job, never from the configuration,
+whose keys are only the defaults of a tenant that saved none.
 
 Tasks take job ids and run inside the app's context (`workers.celery_init_app`), calling the
 same services as the views. The job row, not the broker message, is the truth: a message that
@@ -18,7 +23,7 @@ from flask import current_app
 from addin import crm, store
 from addin.mailbox import Mailbox, open_mailbox
 from addin.services import provisioning, replies, save_jobs, saving
-from addin.services.attachments import AttachmentPolicy
+from addin.services.attachments import tenant_policy
 from addin.store.models import ProvisioningRun, SaveJob
 from crm_adapters import CrmAdapter
 from crm_adapters.errors import CrmError, Rejected
@@ -46,12 +51,13 @@ def open_rep_mailbox(job: SaveJob) -> Mailbox:
 @shared_task(name=SAVE, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
 def save(job_id: str) -> str:
     """Save one job's item to the CRM; send it again later when the outcome says so."""
+    session = store.session()
     outcome = saving.perform_save(
-        store.session(),
+        session,
         job_id,
         open_adapter=open_adapter,
         open_mailbox=open_rep_mailbox,
-        policy=AttachmentPolicy.from_config(current_app.config),
+        policy_for=lambda job: tenant_policy(session, job.tenant_id, current_app.config),
         settings=saving.SaveSettings.from_config(current_app.config),
     )
     if outcome.requeue_in is not None:
@@ -88,20 +94,21 @@ def sweep() -> int:
     runs = provisioning.due_runs(session, redeliver)
     for run_id in runs:
         provision.delay(run_id)
-    if ids or runs:
-        log.info("sweep sent %d save job(s) and %d provisioning run(s) again", len(ids), len(runs))
+    if ids:
+        log.info("sweep sent %d save job(s) again", len(ids))
+    if runs:
+        log.info("sweep sent %d provisioning run(s) again", len(runs))
     return len(ids) + len(runs)
 
 
 @shared_task(name=SAVE_REPLIES, ignore_result=True)  # type: ignore[untyped-decorator]
 def save_replies() -> int:
-    """Create and send save jobs for new messages in each rep's saved conversations."""
+    """Create and send save jobs for new messages in each rep's saved conversations, in the
+    organisations whose admin keeps automatic saving of replies on."""
     config = current_app.config
-    if not config["AUTO_SAVE_REPLIES"]:
-        return 0
     session = store.session()
     sent = 0
-    for rep in replies.watched_reps(session, float(config["REPLY_WINDOW_DAYS"])):
+    for rep in replies.watched_reps(session, float(config["REPLY_WINDOW_DAYS"]), config):
         source = replies.latest_job(session, rep)
         if source is None:
             continue

@@ -33,4 +33,4 @@ def openapi_document() -> Any:
 
 
 # The view modules register their routes on `api` when imported.
-from . import choices, items, me, notes  # noqa: E402, F401
+from . import admin, choices, items, me, notes  # noqa: E402, F401

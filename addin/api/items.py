@@ -1,4 +1,7 @@
-"""``/api/items/resolve``: who is in the open item and what the CRM knows of them."""
+"""``/api/items/resolve``: who is in the open item and what the CRM knows of them.
+
+The organisation's settings say which email fields are matched and which domains are its own.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from flask import current_app
 
 from .. import crm, store
 from ..auth import current_identity
+from ..services import tenant_settings
 from ..services.resolve import Recipient, Role, resolve_item
 from . import api, render
 from .validation import validated_body
@@ -25,14 +29,18 @@ LIST_ROLES: tuple[tuple[str, Role], ...] = (
 def resolve() -> Any:
     """Match all addresses of the item in one CRM call and classify each."""
     item = validated_body("ResolveRequest")["item"]
+    identity = current_identity()
+    adapter = crm.adapter()
+    settings = tenant_settings.current(store.session(), identity.tenant_id, current_app.config)
     result = resolve_item(
-        adapter=crm.adapter(),
+        adapter=adapter,
         session=store.session(),
-        identity=current_identity(),
+        identity=identity,
         environment_id=crm.environment_id(),
         recipients=list(_recipients(item)),
         mailbox=item.get("mailbox", ""),
-        internal_domains=current_app.config["INTERNAL_DOMAINS"],
+        internal_domains=settings.internal_domains,
+        email_fields=tenant_settings.email_fields_for(settings, adapter.capabilities),
     )
     return render.resolution(result)
 

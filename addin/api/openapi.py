@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schemas import SCHEMAS, ref
+from .schemas import AUDIT_DEFAULT, AUDIT_MAX, SCHEMAS, ref
 
 Operation = dict[str, Any]
 
@@ -34,6 +34,18 @@ def _errors(*statuses: int) -> dict[str, Any]:
     }
     # Every call with errors works in the rep's connected CRM environment, hence 409 everywhere.
     return {str(s): _json(ref("Error"), text[s]) for s in (401, 409, *statuses)}
+
+
+def _admin_errors(*statuses: int) -> dict[str, Any]:
+    """The admin calls' errors: no CRM environment needed, but the admin role is."""
+    text = {
+        400: "The body is not valid JSON.",
+        401: "No valid bearer token.",
+        403: "The caller is not an admin of their organisation (admin_only).",
+        415: "The body is not JSON.",
+        422: "The body does not match the schema.",
+    }
+    return {str(s): _json(ref("Error"), text[s]) for s in (401, 403, *statuses)}
 
 
 def _op(summary: str, responses: dict[str, Any], **extra: Any) -> Operation:
@@ -143,6 +155,62 @@ PATHS: dict[str, dict[str, Operation]] = {
             {"204": {"description": "Deleted."}, **_errors(404)},
             parameters=[NOTE_ID],
         ),
+    },
+    "/api/admin/settings": {
+        "get": _op(
+            "The organisation's settings (admins only)",
+            {"200": _json(ref("SettingsDocument"), "The settings and their version.")}
+            | _admin_errors(),
+        ),
+        "patch": _op(
+            "Change some of the organisation's settings: all saved, or none (admins only)",
+            {
+                "200": _json(ref("SettingsDocument"), "The settings as saved."),
+                **_admin_errors(400, 415),
+                "409": _json(ref("StaleSettings"), "Another admin saved since that version."),
+                "422": _json(
+                    {"anyOf": [ref("SettingError"), ref("Error")]},
+                    "A value is refused (invalid_setting names the field) or the body does not "
+                    "match the schema (invalid_request).",
+                ),
+            },
+            requestBody=_body("SettingsUpdate"),
+        ),
+    },
+    "/api/admin/audit": {
+        "get": _op(
+            "Who changed what and when, newest first (admins only)",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["audit"],
+                        "properties": {"audit": {"type": "array", "items": ref("AuditLine")}},
+                    },
+                    "The latest lines of the audit trail.",
+                ),
+                **_admin_errors(422),
+            },
+            parameters=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": AUDIT_MAX,
+                        "default": AUDIT_DEFAULT,
+                    },
+                }
+            ],
+        )
+    },
+    "/api/admin/status": {
+        "get": _op(
+            "Consent, the CRM features and the latest provisioning run (admins only)",
+            {"200": _json(ref("AdminStatus"), "What the admin page shows.")} | _admin_errors(),
+        )
     },
 }
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from crm_adapters.models import Contact
 
 from ..services.resolve import Resolution
-from ..store.models import ContactChoice, PrivateNote
+from ..store.models import AdminAudit, ContactChoice, PrivateNote
 
 
 def timestamp(value: dt.datetime) -> str:
@@ -64,4 +65,16 @@ def note(n: PrivateNote) -> dict[str, Any]:
         "body": n.body,
         "created_at": timestamp(n.created_at),
         "updated_at": timestamp(n.updated_at),
+    }
+
+
+def audit_line(row: AdminAudit) -> dict[str, Any]:
+    return {
+        "who": row.user_name,
+        "user_oid": row.user_oid,
+        "action": row.action,
+        "field": row.field,
+        "old": json.loads(row.old_value),
+        "new": json.loads(row.new_value),
+        "at": timestamp(row.at),
     }

@@ -26,10 +26,11 @@ from ..errors import ApiError
 from ..identity import Identity
 from ..services import save_jobs, saving
 from ..services.attachments import describe
+from ..services.tenant_settings import Settings
 from ..store.models import SaveJob
 from . import pane
 from .item import OpenItem
-from .views import _field, _item
+from .views import _field, _item, _settings
 
 SEARCH_MAX = 8
 #: Record types an item can be connected to, when the CRM has them.
@@ -58,10 +59,10 @@ class SaveCard:
         return REFUSED_FOR_LACK_OF.get(self.refusal_code, "")
 
 
-def search_types(adapter: CrmAdapter) -> tuple[str, ...]:
+def search_types(adapter: CrmAdapter, settings: Settings) -> tuple[str, ...]:
     """The admin's searchable record types that the CRM has and an item can be connected to."""
     offered = {str(t) for t in adapter.capabilities.record_types}
-    wanted = current_app.config["SAVE_RECORD_TYPES"]
+    wanted = settings.search_record_types
     return tuple(t for t in wanted if t in offered and t in REGARDING_TYPES)
 
 
@@ -98,6 +99,7 @@ def card_for(
     crm_label: str,
     context: ContactContext,
     identity: Identity,
+    settings: Settings,
 ) -> SaveCard:
     """Build the card of an opened item."""
     session = store.session()
@@ -117,7 +119,7 @@ def card_for(
             return SaveCard(refusal=off.message, refusal_code=off.code, crm_label=crm_label)
     return SaveCard(
         suggestions=suggestions(context),
-        search_types=search_types(adapter),
+        search_types=search_types(adapter, settings),
         crm_label=crm_label,
     )
 
@@ -138,11 +140,11 @@ def failure_text(job: SaveJob) -> str:
     )
 
 
-def card_context(card: SaveCard, *, focus: bool = False) -> dict[str, Any]:
+def card_context(card: SaveCard, settings: Settings, *, focus: bool = False) -> dict[str, Any]:
     """The values ``save_card.html`` is rendered with, alone or inside ``item.html``."""
     job = card.job
     skipped = save_jobs.skipped_of(job) if job is not None else []
-    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    limit = settings.attachment_max_bytes  # the organisation's limit, as the rep reads it now
     return {
         "save_card": card,
         "save_skipped": [(s.name, describe(s.reason, limit)) for s in skipped],
@@ -154,7 +156,8 @@ def card_context(card: SaveCard, *, focus: bool = False) -> dict[str, Any]:
 
 
 def render_card(card: SaveCard, *, status: int = 200, focus: bool = False) -> Any:
-    return render_template("pane/save_card.html", **card_context(card, focus=focus)), status
+    context = card_context(card, _settings(), focus=focus)
+    return render_template("pane/save_card.html", **context), status
 
 
 def _label() -> str:
@@ -237,5 +240,5 @@ def search() -> Any:
     """Find records to connect the item to (fuzzy, over the admin's record types)."""
     text = _field("text", limit=200)
     adapter = crm.adapter()
-    found = adapter.search_records(text, search_types(adapter), limit=SEARCH_MAX)
+    found = adapter.search_records(text, search_types(adapter, _settings()), limit=SEARCH_MAX)
     return render_template("pane/save_results.html", records=found, text=text)

@@ -113,13 +113,14 @@ def render_pane(item: OpenItem | None, notice: str = "", status: int = 200) -> A
         crm_label=directory.label,
         context=opened.context,
         identity=current_identity(),
+        settings=settings,
     )
     return render_template(
         "pane/item.html",
         opened=opened,
         adapter=adapter,
         prefill_urls=prefill_urls,
-        **card_context(card),
+        **card_context(card, settings),
         **common,
     ), status
 

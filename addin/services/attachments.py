@@ -9,6 +9,8 @@ downloads anything, so a file over the limit never leaves the mailbox.
 The policy answers with a reason *code* (``SIZE``, ``TYPE``), stored with the job; the save card
 turns it into words in the rep's language (`describe`), since the worker that applies the
 policy has no rep's language.
+
+The policy is the tenant's (`from_settings`): the worker reads the settings of the job's tenant.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from . import tenant_settings
+from .tenant_settings import Settings
 
 #: Why a file was left out.
 SIZE = "size"
@@ -50,11 +56,12 @@ class AttachmentPolicy:
     mime_types: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> AttachmentPolicy:
+    def from_settings(cls, settings: Settings) -> AttachmentPolicy:
+        """The policy an organisation's admin set (rule 21)."""
         return cls.of(
-            int(config["ATTACHMENT_MAX_BYTES"]),
-            config["ATTACHMENT_EXTENSIONS"],
-            config["ATTACHMENT_MIME_TYPES"],
+            settings.attachment_max_bytes,
+            settings.attachment_extensions,
+            settings.attachment_mime_types,
         )
 
     @classmethod
@@ -78,3 +85,8 @@ class AttachmentPolicy:
         if not any(fnmatch.fnmatchcase(kind, allowed) for allowed in self.mime_types):
             return TYPE
         return None
+
+
+def tenant_policy(session: Session, tenant_id: str, config: Mapping[str, Any]) -> AttachmentPolicy:
+    """The policy of one organisation, read afresh (a worker saving for any tenant asks this)."""
+    return AttachmentPolicy.from_settings(tenant_settings.current(session, tenant_id, config))

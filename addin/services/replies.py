@@ -5,14 +5,17 @@ mailbox request per 15 conversations for everything new since the last look, the
 job per new message, connected to what the conversation's latest save is connected to. The
 jobs' unique keys make a message seen twice (the looks overlap a little, so that a message
 indexed late is not missed) a no-op. Skipped entirely when the CRM cannot (Salesforce, rule 16),
-when the organisation turned it off (AUTO_SAVE_REPLIES), or when the rep's tracking option in
-the CRM says "no email messages".
+when the organisation's admin turned it off (the tenant's ``auto_save_replies`` setting, whose
+default is AUTO_SAVE_REPLIES), or when the rep's tracking option in the CRM says "no email
+messages".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +24,7 @@ from crm_adapters import CrmAdapter
 
 from ..mailbox import Mailbox
 from ..store.models import ReplyWatch, SaveJob
-from . import save_jobs
+from . import save_jobs, tenant_settings
 from .save_jobs import SAVED, aware, utcnow
 from .saving import identity_of, mailbox_check
 
@@ -36,8 +39,11 @@ class WatchedRep:
     environment_id: str
 
 
-def watched_reps(session: Session, window_days: float) -> list[WatchedRep]:
-    """Reps with saved emails in a conversation inside the window, per environment."""
+def watched_reps(
+    session: Session, window_days: float, config: Mapping[str, Any]
+) -> list[WatchedRep]:
+    """Reps with saved emails in a conversation inside the window, per environment, in the
+    organisations whose admin keeps automatic saving of replies on (rule 21)."""
     since = utcnow() - dt.timedelta(days=window_days)
     rows = session.execute(
         select(SaveJob.tenant_id, SaveJob.user_oid, SaveJob.environment_id)
@@ -49,7 +55,12 @@ def watched_reps(session: Session, window_days: float) -> list[WatchedRep]:
         )
         .distinct()
     )
-    return [WatchedRep(*row) for row in rows]
+    found = [WatchedRep(*row) for row in rows]
+    saves_replies = {
+        tenant_id: tenant_settings.current(session, tenant_id, config).auto_save_replies
+        for tenant_id in {rep.tenant_id for rep in found}
+    }
+    return [rep for rep in found if saves_replies[rep.tenant_id]]
 
 
 def latest_job(session: Session, rep: WatchedRep) -> SaveJob | None:

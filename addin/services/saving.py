@@ -285,10 +285,14 @@ def perform_save(
     *,
     open_adapter: Callable[[SaveJob], CrmAdapter],
     open_mailbox: Callable[[SaveJob], Mailbox],
-    policy: AttachmentPolicy,
+    policy_for: Callable[[SaveJob], AttachmentPolicy],
     settings: SaveSettings,
 ) -> Outcome:
-    """Claim the job and save its item; record how it ended."""
+    """Claim the job and save its item; record how it ended.
+
+    ``policy_for`` gives the attachment policy of the job's organisation (its admin's settings,
+    read once the job is claimed).
+    """
     claimed = save_jobs.claim(session, job_id, settings.lease_seconds)
     if claimed is None:
         return Outcome("not_due")  # saved already, someone else holds it, or not due yet
@@ -307,6 +311,7 @@ def perform_save(
         }
 
     try:
+        policy = policy_for(job)
         adapter = open_adapter(job)
         mailbox = open_mailbox(job)
         return _save(session, job, token, adapter, mailbox, policy, settings, counts)

@@ -214,6 +214,21 @@ def validate(changes: Mapping[str, Any], base: Settings) -> Settings:
     """Return ``base`` with ``changes`` applied, every changed field checked first."""
     if not isinstance(changes, Mapping):
         raise InvalidSetting("settings", _("must be an object of settings."))
+    unknown = [str(field) for field in changes if field not in DEFAULT_KEYS]
+    if unknown:
+        known = ", ".join(FIELDS)
+        if len(unknown) == 1:
+            raise InvalidSetting(
+                unknown[0], _("is not a setting (they are %(known)s).", known=known)
+            )
+        raise InvalidSetting(
+            unknown[0],
+            _(
+                "is not a setting, nor is %(others)s (they are %(known)s).",
+                others=", ".join(unknown[1:]),
+                known=known,
+            ),
+        )
     checked = {field: _check(str(field), value) for field, value in changes.items()}
     return dataclasses.replace(base, **checked)
 

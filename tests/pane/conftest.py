@@ -10,7 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from addin import create_app
+from addin import create_app, store
+from addin.auth import ADMIN_ROLE, DEMO_TENANT
+from addin.identity import Identity
+from addin.services import tenant_settings
 from crm_adapters.sandbox import SeedReport
 
 Post = Callable[..., Any]
@@ -73,3 +76,22 @@ def message(sender: tuple[str, str], *to: str, **extra: Any) -> dict[str, Any]:
         "internet_message_id": "<m1@example.com>",
         **extra,
     }
+
+
+#: The demo organisation's admin (``demo:admin``), who changes its settings.
+DEMO_ADMIN = Identity(
+    tenant_id=DEMO_TENANT,
+    user_oid="demo-admin",
+    email="admin@contoso.example",
+    name="Admin",
+    roles=frozenset({ADMIN_ROLE}),
+    scopes=frozenset({"access_as_user"}),
+)
+
+
+def admin_sets(app: Flask, **changes: Any) -> None:
+    """The demo organisation's admin changes settings (as the admin page and API save them)."""
+    with app.app_context():
+        session = store.session()
+        tenant_settings.update(session, DEMO_ADMIN, changes, app.config)
+        session.commit()

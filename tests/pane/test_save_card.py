@@ -32,7 +32,7 @@ from addin.store.models import MailboxCheck, SaveJob
 from crm_adapters.models import Capabilities, Environment
 from crm_adapters.sandbox import SandboxAdapter
 
-from .conftest import message
+from .conftest import admin_sets, message
 
 ALEX = "demo-alex"
 
@@ -442,7 +442,7 @@ def test_a_saved_job_without_skipped_files_lists_none(demo_app, pane_post, repor
 
 
 def test_the_size_limit_in_the_skipped_reason_is_the_organisations(demo_app, pane_post, report):
-    demo_app.config["ATTACHMENT_MAX_BYTES"] = 3 * 1024 * 1024
+    admin_sets(demo_app, attachment_max_bytes=3 * 1024 * 1024)
     job_id = poll_url(text(save(pane_post, report))).rsplit("/", 1)[1]
     change_job(
         demo_app, job_id, status="saved", skipped=json.dumps([{"name": "a.pdf", "reason": "size"}])
@@ -564,7 +564,7 @@ def test_search_offers_records_as_choices(pane_post, report):
 
 
 def test_search_is_limited_to_the_admins_record_types(demo_app, pane_post, report):
-    demo_app.config["SAVE_RECORD_TYPES"] = ["case"]
+    admin_sets(demo_app, search_record_types=["case"])
     html = text(pane_post("/save/search", None, fields={"text": report.account_name}))
     choices = re.findall(r'name="regarding" value="([^":]+):', html)
     assert set(choices) <= {"case"}

@@ -12,7 +12,7 @@ import pytest
 from addin.harness.samples import build_samples
 from crm_adapters.sandbox import SandboxAdapter
 
-from .conftest import message
+from .conftest import admin_sets, message
 
 
 def text(response) -> str:
@@ -161,7 +161,7 @@ def test_account_and_related_items_come_with_the_item(pane_post, sandbox):
 
 
 def test_the_related_items_setting_changes_how_many_are_shown(demo_app, pane_post, sandbox):
-    demo_app.config["RELATED_ITEMS"] = 5
+    admin_sets(demo_app, related_items=5)
     html = text(pane_post("/view", message((sandbox[1].single_address, ""))))
     assert html.split('id="panel-related"', 1)[1].count("hidden data-more") == 10
 
@@ -291,7 +291,7 @@ def test_the_crm_refusing_a_contact_keeps_the_form_and_says_why(pane_post):
 
 
 def test_with_inline_creation_off_add_to_crm_opens_the_crms_form(demo_app, pane_post):
-    demo_app.config["INLINE_CONTACT_CREATION"] = False
+    admin_sets(demo_app, inline_contact_creation=False)
     html = text(pane_post("/view", message(("anna.new@nowhere.example", "Anna New"))))
     link = re.search(r'<a class="button" href="([^"]+)" target="_blank"', html)
     assert link and "/sandbox/contoso/contact/new?" in link.group(1)

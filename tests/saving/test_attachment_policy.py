@@ -6,6 +6,8 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
+from addin import config
+from addin.services import tenant_settings
 from addin.services.attachments import ITEM, SIZE, TYPE, AttachmentPolicy, describe, megabytes
 
 MB = 1024 * 1024
@@ -55,14 +57,16 @@ def test_a_file_is_saved_only_within_the_size_limit_and_with_an_allowed_extensio
     assert POLICY(name, content_type, size) == expected
 
 
-def test_the_policy_is_read_from_the_configuration():
-    policy = AttachmentPolicy.from_config(
+def test_the_policy_is_the_one_the_admin_set():
+    settings = tenant_settings.validate(
         {
-            "ATTACHMENT_MAX_BYTES": "2048",
-            "ATTACHMENT_EXTENSIONS": ["PDF", ".csv"],
-            "ATTACHMENT_MIME_TYPES": ["Application/PDF", "text/*"],
-        }
+            "attachment_max_bytes": 2048,
+            "attachment_extensions": ["PDF", ".csv"],
+            "attachment_mime_types": ["Application/PDF", "text/*"],
+        },
+        tenant_settings.defaults(config.defaults("instance")),
     )
+    policy = AttachmentPolicy.from_settings(settings)
     assert policy == AttachmentPolicy(
         2048, frozenset({"pdf", "csv"}), ("application/pdf", "text/*")
     )

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from addin import config
 from addin.mailbox import MailAttachment, MailEvent
-from addin.services import save_jobs, saving
-from addin.services.attachments import AttachmentPolicy
+from addin.services import save_jobs, saving, tenant_settings
+from addin.services.attachments import AttachmentPolicy, tenant_policy
 from addin.services.save_jobs import Skipped
 from addin.services.saving import Outcome, SaveSettings
 from addin.store.models import ContactChoice, SaveJob
@@ -30,6 +31,7 @@ from crm_adapters.models import EmailActivity, Party, RecordRef, SavedActivity
 from crm_adapters.sandbox import SandboxAdapter
 
 from .conftest import (
+    ENVIRONMENT,
     OTHER_REP,
     REP,
     TENANT,
@@ -80,7 +82,7 @@ def save(session, crm, mailbox):
             job.id,
             open_adapter=adapters or crm,
             open_mailbox=lambda _job: mailbox,
-            policy=options.get("policy", POLICY),
+            policy_for=lambda _job: options.get("policy", POLICY),
             settings=options.get("settings", SETTINGS),
         )
         session.refresh(job)
@@ -227,6 +229,50 @@ def test_attachments_outside_the_policy_are_left_out_and_the_rest_saved(
     # The organisation's policy is what the mailbox was asked with, before any download.
     assert mailbox.policies == [POLICY]
     assert sorted(mailbox.downloaded) == ["logo.png", "notes.txt", "scan.pdf"]
+
+
+def test_each_job_is_saved_under_its_own_organisations_attachment_policy(
+    session, crm, mailbox, path
+):
+    """The worker saves for every tenant: the policy is the job's tenant's, read at the save."""
+    deployment = config.defaults("instance")
+    admin = dataclasses.replace(REP, user_oid="admin-1", roles=frozenset({"Sidepane.Admin"}))
+    tenant_settings.update(
+        session, admin, {"attachment_max_bytes": 3000, "attachment_extensions": ["txt"]}, deployment
+    )
+    session.commit()
+    attachments = [file("offer.pdf", "application/pdf", size=5000), file("notes.txt", "text/plain")]
+    mailbox.add(
+        mail("m-1", "<m1@x>", "giulia@customer.example", REP.email, attachments=attachments)
+    )
+    ours = make_job(session, key="<m1@x>", message_id="<m1@x>", item_id="m-1")
+    theirs = make_job(
+        session,
+        key="<m1@x>",
+        message_id="<m1@x>",
+        item_id="m-1",
+        identity=dataclasses.replace(REP, tenant_id="tenant-2"),
+        environment=dataclasses.replace(ENVIRONMENT, id="fabrikam"),
+    )
+
+    for job in (ours, theirs):
+        outcome = saving.perform_save(
+            session,
+            job.id,
+            open_adapter=crm,
+            open_mailbox=lambda _job: mailbox,
+            policy_for=lambda job: tenant_policy(session, job.tenant_id, deployment),
+            settings=SETTINGS,
+        )
+        assert outcome == Outcome("saved")
+        session.refresh(job)
+
+    assert save_jobs.skipped_of(ours) == [Skipped("offer.pdf", "size")]
+    assert save_jobs.skipped_of(theirs) == []  # the deployment's defaults: 10 MB, pdf allowed
+    assert mailbox.policies[0].max_bytes == 3000
+    assert mailbox.policies[1] == AttachmentPolicy.from_settings(
+        tenant_settings.defaults(deployment)
+    )
 
 
 def test_files_the_crm_itself_refuses_are_listed_too(session, save, mailbox, path):
@@ -598,7 +644,7 @@ def test_a_save_redone_after_a_crash_makes_no_second_activity(
             job.id,
             open_adapter=Adapters(path, DiesAfterWriting),
             open_mailbox=lambda _job: mailbox,
-            policy=POLICY,
+            policy_for=lambda _job: POLICY,
             settings=SETTINGS,
         )
     [(written_id, *_rest)] = activities(path, "<m1@x>")

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from addin.services import replies, save_jobs
+from addin import config
+from addin.services import replies, save_jobs, tenant_settings
 from addin.services.replies import OVERLAP, WatchedRep
 from addin.store.models import MailboxCheck, ReplyWatch, SaveJob
 from crm_adapters.models import RecordRef
@@ -19,6 +20,9 @@ from .conftest import REP, TENANT, count_jobs, mail, make_job, set_job, utcnow
 pytestmark = pytest.mark.usefixtures("database_url")
 
 WATCHED = WatchedRep(TENANT, REP.user_oid, "contoso")
+#: The deployment's defaults: replies are saved unless an organisation's admin says otherwise.
+CONFIG = config.defaults("instance")
+OTHER_TENANT_REP = dataclasses.replace(REP, tenant_id="tenant-2", user_oid="rep-9")
 REGARDING = RecordRef("account", "acc-1", "Rossi Costruzioni")
 
 
@@ -199,12 +203,44 @@ def test_only_saved_emails_with_a_conversation_inside_the_window_are_watched(
     old = saved_job(session, "<old@x>", "conv-old")
     set_job(session, old, saved_at=utcnow() - dt.timedelta(days=40))
     make_job(session, key="<queued@x>", message_id="<queued@x>", conversation_id="conv-q")
-    assert replies.watched_reps(session, 30) == []
+    assert replies.watched_reps(session, 30, CONFIG) == []
     assert look(session, adapter, mailbox) == []
     assert mailbox.requests == 0
 
     saved_job(session, "<new@x>", "conv-new")
-    assert replies.watched_reps(session, 30) == [WATCHED]
+    assert replies.watched_reps(session, 30, CONFIG) == [WATCHED]
     look(session, adapter, mailbox)
     [(conversations, _since)] = mailbox.conversation_calls
     assert conversations == ("conv-new",)
+
+
+def admin_of(tenant_id: str):
+    return dataclasses.replace(REP, tenant_id=tenant_id, user_oid="admin-1", roles=frozenset())
+
+
+def test_an_organisation_whose_admin_turned_reply_saving_off_is_not_watched(session):
+    saved_job(session, "<m1@x>", "conv-1")
+    saved_job(session, "<m2@x>", "conv-2", identity=OTHER_TENANT_REP)
+    other = WatchedRep("tenant-2", "rep-9", "contoso")
+    assert sorted(replies.watched_reps(session, 30, CONFIG), key=str) == sorted(
+        [WATCHED, other], key=str
+    )
+
+    tenant_settings.update(session, admin_of(TENANT), {"auto_save_replies": False}, CONFIG)
+    session.commit()
+    assert replies.watched_reps(session, 30, CONFIG) == [other]  # the other tenant still is
+
+
+def test_the_deployments_default_holds_until_an_admin_turns_reply_saving_on(session):
+    saved_job(session, "<m1@x>", "conv-1")
+    saved_job(session, "<m2@x>", "conv-2", identity=OTHER_TENANT_REP)
+    off_by_default = {**CONFIG, "AUTO_SAVE_REPLIES": False}
+    assert replies.watched_reps(session, 30, off_by_default) == []
+
+    tenant_settings.update(
+        session, admin_of("tenant-2"), {"auto_save_replies": True}, off_by_default
+    )
+    session.commit()
+    assert replies.watched_reps(session, 30, off_by_default) == [
+        WatchedRep("tenant-2", "rep-9", "contoso")
+    ]
