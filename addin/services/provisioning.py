@@ -33,6 +33,7 @@ from crm_adapters.models import Environment, ReadinessCheck
 from ..identity import Identity
 from ..store.models import ProvisioningRun, Tenant, utcnow
 from . import consent
+from .save_jobs import environment_json, stored_environment
 from .tenant_settings import record, tenant_row
 
 log = logging.getLogger(__name__)
@@ -130,14 +131,7 @@ def turn_on(
         user_name=identity.name or identity.email or identity.user_oid,
         crm=environment.crm,
         environment_id=environment.id,
-        environment=json.dumps(
-            {
-                "name": environment.name,
-                "kind": environment.kind,
-                "url": environment.url,
-                "api_url": environment.api_url,
-            }
-        ),
+        environment=environment_json(environment),
         status=QUEUED,
         requested_at=utcnow(),
     )
@@ -156,15 +150,7 @@ def turn_off(session: Session, identity: Identity) -> None:
 
 
 def environment_of(run: ProvisioningRun) -> Environment:
-    data = json.loads(run.environment)
-    return Environment(
-        id=run.environment_id,
-        name=data.get("name", ""),
-        kind=data.get("kind", "production"),
-        url=data.get("url", ""),
-        crm=run.crm,
-        api_url=data.get("api_url", ""),
-    )
+    return stored_environment(run.crm, run.environment_id, run.environment)
 
 
 def identity_of(run: ProvisioningRun) -> Identity:

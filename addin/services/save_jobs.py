@@ -70,13 +70,30 @@ def skipped_of(job: SaveJob) -> list[Skipped]:
 
 def environment_of(job: SaveJob) -> Environment:
     """The environment the job saves to, as discovery described it when the rep saved."""
-    data = json.loads(job.environment)
+    return stored_environment(job.crm, job.environment_id, job.environment)
+
+
+def environment_json(environment: Environment) -> str:
+    """What a row keeps of an environment, so a worker can open an adapter on it later."""
+    return json.dumps(
+        {
+            "name": environment.name,
+            "kind": environment.kind,
+            "url": environment.url,
+            "api_url": environment.api_url,
+        }
+    )
+
+
+def stored_environment(crm: str, environment_id: str, stored: str) -> Environment:
+    """The environment `environment_json` kept."""
+    data = json.loads(stored)
     return Environment(
-        id=job.environment_id,
+        id=environment_id,
         name=data.get("name", ""),
         kind=data.get("kind", "production"),
         url=data.get("url", ""),
-        crm=job.crm,
+        crm=crm,
         api_url=data.get("api_url", ""),
     )
 
@@ -139,14 +156,7 @@ def create_job(
         mailbox=mailbox or identity.email,
         crm=environment.crm,
         environment_id=environment.id,
-        environment=json.dumps(
-            {
-                "name": environment.name,
-                "kind": environment.kind,
-                "url": environment.url,
-                "api_url": environment.api_url,
-            }
-        ),
+        environment=environment_json(environment),
         kind=kind,
         item_key=item_key,
         message_id=message_id or None,
