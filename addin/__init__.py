@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from workers import celery_init_app
 
     from . import auth, crm, errors, health, i18n, store
+    from .admin import admin
     from .api import api
     from .harness import harness
     from .home import home
@@ -49,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     health.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(pane)
+    app.register_blueprint(admin)
     app.register_blueprint(harness)
     app.register_blueprint(records)
     app.register_blueprint(home)

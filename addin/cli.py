@@ -120,7 +120,41 @@ def demo_command(contacts: int) -> None:
     app = create_app()
     store.upgrade(app.config["DATABASE_URL"])
     prepare_sandbox(app.config["SANDBOX_PATH"], contacts)
+    with app.app_context():
+        prepare_demo_tenant()
     serve_until_stopped(app, with_worker=True)
+
+
+def prepare_demo_tenant() -> bool:
+    """Give a first demo a consented, provisioned organisation, so the pane works at once.
+
+    Only when the demo tenant has no row yet: an admin who later turns the features off or
+    consents again in the demo keeps what they did. The audit trail says who did it.
+    """
+    from .auth import DEMO_TENANT
+    from .identity import Identity
+    from .services import consent, tenant_settings
+    from .store.models import Tenant, utcnow
+
+    session = store.session()
+    if session.get(Tenant, DEMO_TENANT) is not None:
+        return False
+    demo = Identity(DEMO_TENANT, "sidepane-demo", "", "Sidepane demo", frozenset(), frozenset())
+    now = utcnow()
+    session.add(
+        Tenant(
+            tenant_id=DEMO_TENANT,
+            consent=consent.GRANTED,
+            consent_by=demo.name,
+            consent_at=now,
+            crm_features=True,
+            updated_at=now,
+        )
+    )
+    tenant_settings.record(session, demo, "consent", "", None, consent.GRANTED)
+    tenant_settings.record(session, demo, "crm_features", "", False, True)
+    session.commit()
+    return True
 
 
 main.add_command(signature_command)

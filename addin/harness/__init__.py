@@ -68,3 +68,6 @@ def page() -> Any:
         widths=WIDTHS,
         domain=DEMO_DOMAIN,
     )
+
+
+from . import entra  # noqa: E402, F401  (the admin-consent page it plays)

@@ -6,12 +6,23 @@
  * into the page. Forms marked data-post are sent the same way. When a pinned pane's item
  * changes, or nothing is selected, it renders again. No framework, no build step.
  *
+ * #pane[data-start=URL] is where the page starts (/pane/view by default); #pane[data-no-item]
+ * marks a page that does not follow Outlook's item (the admin page).
+ *
  * Attributes the server's HTML uses:
  *   form[data-post=URL]         send the form's fields (and the item) to URL on submit
  *   [data-with-body]            also send the item's text body (for reading the signature)
+ *   form[data-lists]            a name given several times (checkboxes) is sent as a list;
+ *                               otherwise the last value of a name is sent
  *   [data-target=SELECTOR]      swap the answer into SELECTOR ("closest:SEL" looks upwards);
  *                               default: the whole pane
  *   [data-load=URL]             fetch URL into this element as soon as it appears
+ *   [data-poll=URL]             fetch URL again after data-poll-every ms (1000) into the
+ *                               closest data-poll-target (default #save-card), while it is there
+ *   [data-refresh=URL]          a region fetched again when the page comes back into view
+ *                               (focus, visibilitychange), e.g. after a consent in another tab
+ *   a[data-watch]               a link opening another tab: its [data-refresh] region is also
+ *                               fetched every few seconds until its [data-state] changes
  *   [data-show-more]            reveal the hidden [data-more] items of the list before it
  *   [data-autofocus]            move the keyboard focus there after a swap
  *   [data-retry]                repeat the last request
@@ -24,6 +35,9 @@
   const BODY_MAX = 50000; // the signature sits in the newest message; stays under the 256 KiB body limit
   const pane = document.getElementById("pane");
   const status = document.getElementById("status");
+  const start = pane.getAttribute("data-start") || "/pane/view";
+  const WATCH_EVERY = 2000;
+  const WATCH_FOR = 15 * 60 * 1000; // an admin reading the consent page a while
 
   const state = {
     item: null, // what we send: the item as read from Office.js
@@ -207,12 +221,41 @@
   // how often; a draft waiting to be sent is asked for less often).
   function poll(element) {
     const generation = state.generation;
-    const card = element.closest("#save-card");
+    const card = element.closest(element.getAttribute("data-poll-target") || "#save-card");
     const every = Math.max(500, Number(element.getAttribute("data-poll-every")) || 1000);
     window.setTimeout(function () {
       if (generation !== state.generation || !card || !card.isConnected || !element.isConnected) return;
       post(element.getAttribute("data-poll"), {}, { target: card, background: true });
     }, every);
+  }
+
+  // Regions that change while the page is elsewhere (consent given in another tab): fetch them
+  // again when the page is seen again.
+  function refresh(region) {
+    if (region.isConnected) post(region.getAttribute("data-refresh"), {}, { target: region, background: true });
+  }
+
+  function refreshAll() {
+    document.querySelectorAll("[data-refresh]").forEach(refresh);
+  }
+
+  function stateOf(region) {
+    const marked = region.querySelector("[data-state]");
+    return marked ? marked.getAttribute("data-state") : "";
+  }
+
+  // After a link opened another tab (a consent page), the page may keep the focus in some
+  // browsers: ask again every few seconds until the region's state changes.
+  function watch(region) {
+    const before = stateOf(region);
+    const until = Date.now() + WATCH_FOR;
+    const timer = window.setInterval(function () {
+      if (!region.isConnected || Date.now() > until || stateOf(region) !== before) {
+        window.clearInterval(timer);
+        return;
+      }
+      refresh(region);
+    }, WATCH_EVERY);
   }
 
   // A message or meeting being written has no id until Outlook stores it (saveAsync); the
@@ -260,7 +303,7 @@
     }
     if (generation !== state.generation) return;
     state.item = item;
-    post("/pane/view", {}, {});
+    post(start, {}, {});
   }
 
   // --- tabs --------------------------------------------------------------------------------
@@ -295,6 +338,12 @@
       const first = hidden[0] && hidden[0].querySelector("a");
       if (first) first.focus();
       return;
+    }
+    const watched = event.target.closest("a[data-watch]");
+    if (watched) {
+      const region = watched.closest("[data-refresh]");
+      if (region) watch(region);
+      return; // the link opens its tab as usual
     }
     const login = event.target.closest("[data-sign-in-with]");
     if (login) {
@@ -331,7 +380,11 @@
     event.preventDefault();
     if (!form.noValidate && !form.reportValidity()) return;
     const fields = {};
-    new FormData(form).forEach(function (value, name) { fields[name] = String(value); });
+    const lists = form.hasAttribute("data-lists");
+    new FormData(form).forEach(function (value, name) {
+      if (lists && name in fields) fields[name] = [].concat(fields[name], String(value));
+      else fields[name] = String(value);
+    });
     const send = function () {
       post(form.getAttribute("data-post"), fields, {
         target: targetOf(form), withBody: form.hasAttribute("data-with-body"), focus: true,
@@ -377,7 +430,7 @@
 
   function signedIn(result) {
     if (result && result.ok) {
-      post("/pane/view", {}, { focus: true });
+      post(start, {}, { focus: true });
       return;
     }
     const alert = document.createElement("div");
@@ -403,6 +456,11 @@
     state.language = context.displayLanguage || state.language;
     document.documentElement.lang = state.language;
     applyTheme(context.officeTheme);
+    window.addEventListener("focus", refreshAll);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") refreshAll();
+    });
+    if (pane.hasAttribute("data-no-item")) return post(start, {}, {});
     const mailbox = context.mailbox;
     if (!mailbox) return showTemplate("no-item");
     if (typeof mailbox.addHandlerAsync === "function") {
