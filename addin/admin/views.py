@@ -15,17 +15,16 @@ from typing import Any
 
 from flask import current_app, render_template, request
 from flask_babel import format_datetime, gettext
-from werkzeug.exceptions import HTTPException
 
 import workers
-from crm_adapters import CrmError, NotSignedIn
-from crm_adapters.errors import RateLimited
+from crm_adapters import CrmError
 
 from .. import connections, crm, store
 from ..auth import current_identity
 from ..connections import ConnectionState
 from ..errors import ApiError
 from ..pane import content_security_policy, messages
+from ..pane.views import fragment_errors
 from ..services import consent, provisioning, tenant_settings
 from ..services.tenant_settings import FIELDS, InvalidSetting, Settings, StaleSettings
 from . import admin
@@ -444,37 +443,4 @@ def _consent_done(outcome: str, error: str = "", description: str = "", status: 
 # --- errors as fragments ----------------------------------------------------------------------
 
 
-@admin.errorhandler(ApiError)
-def _api_error(error: ApiError) -> Any:
-    message = messages.for_api_error(error.code, error.message)
-    return _error(error.status, error.code, message, error.headers)
-
-
-@admin.errorhandler(CrmError)
-def _crm_error(error: CrmError) -> Any:
-    status, code, message = messages.for_crm_error(error)
-    headers = {}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    claims = error.claims if isinstance(error, NotSignedIn) else None
-    return _error(status, code, message, headers, claims=claims)
-
-
-@admin.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> Any:
-    status = error.code or 400
-    return _error(status, f"http_{status}", messages.for_http_status(status))
-
-
-def _error(
-    status: int,
-    code: str,
-    message: str,
-    headers: dict[str, str] | None = None,
-    *,
-    claims: str | None = None,
-) -> Any:
-    html = render_template(
-        "pane/error.html", code=code, message=message, status=status, claims=claims
-    )
-    return html, status, headers or {}
+fragment_errors(admin)

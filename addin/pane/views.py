@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -317,13 +317,19 @@ def _notes(contact_id: str, notice: str) -> Any:
 # --- errors as fragments ----------------------------------------------------------------------
 
 
-@pane.errorhandler(ApiError)
+def fragment_errors(blueprint: Blueprint) -> None:
+    """Answer the blueprint's failures as an HTML fragment with its 4xx/503 (the pane's and the
+    admin page's), never a 500 page inside Outlook's frame."""
+    blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(CrmError, _crm_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
+
+
 def _api_error(error: ApiError) -> Any:
     message = messages.for_api_error(error.code, error.message)
     return _error(error.status, error.code, message, error.headers)
 
 
-@pane.errorhandler(CrmError)
 def _crm_error(error: CrmError) -> Any:
     status, code, message = messages.for_crm_error(error)
     headers = {}
@@ -333,7 +339,6 @@ def _crm_error(error: CrmError) -> Any:
     return _error(status, code, message, headers, claims=claims)
 
 
-@pane.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Any:
     status = error.code or 400
     return _error(status, f"http_{status}", messages.for_http_status(status))
@@ -351,3 +356,6 @@ def _error(
         "pane/error.html", code=code, message=message, status=status, claims=claims
     )
     return html, status, headers or {}
+
+
+fragment_errors(pane)
