@@ -127,6 +127,8 @@ def finish(session: Session, answer: Mapping[str, str]) -> tuple[str, ConsentSta
     never undoes a consent granted before: Entra keeps the grant when an admin cancels a later
     attempt, so the record does too (the audit trail has the refusal).
     """
+    if any("\x00" in value for value in answer.values()):
+        raise InvalidReturn("malformed")  # no text we store can hold it (PostgreSQL cannot)
     state = answer.get("state", "")
     if not state or len(state) > 64:
         raise InvalidReturn("missing_state")
