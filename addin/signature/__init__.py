@@ -38,9 +38,10 @@ class SignatureResult:
     """The contact read from a signature, and where the signature is.
 
     ``signature_lines`` are zero-based indices into the body's lines (split on newlines) when the
-    body is text/plain, else None. They cover the whole block: valediction, name, card and
-    trailing footer or disclaimer. ``signoff_lines`` is the part of them that is the sign-off
-    (the valediction and the name under it), for callers that want the card alone.
+    body is text/plain, else None. They cover the whole block: valediction, name, card and a
+    trailing client footer ("Sent from my iPhone"), but not a legal disclaimer.
+    ``signoff_lines`` is the part of them that is the sign-off (the valediction and the name
+    under it, or an internal extension right under that), for callers that want the card alone.
     """
 
     first_name: str | None = None
@@ -125,7 +126,8 @@ def _read(body: str, content_type: str, from_name: str, from_address: str) -> Si
     card: Card = read_card(
         [text_lines[i] for i in found.card if i not in set(found.tail)],
         signoff_name=found.signoff_name,
-        tail=[text_lines[i] for i in found.tail],
+        # Country clues may sit in the disclaimer too, which the block leaves out.
+        tail=[text_lines[i] for i in message.tail if text_lines[i].strip()],
         sender=sender,
         from_address=from_address,
         valediction=valediction,

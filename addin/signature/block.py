@@ -30,6 +30,12 @@ _MAX_BLOCK_LINES = 16
 _MAX_AFTER_SEPARATOR = 22
 # More lines with a phone number than a card has (office, mobile, fax, pager) make a directory.
 _MAX_CARD_PHONE_LINES = 4
+# A motto or a tagline under "-- " may read like a sentence; more prose than this is text.
+_MAX_PROSE_AFTER_SEPARATOR = 2
+# An internal extension under a first-name sign-off ("Eric" / "x3-0977"): at most this many
+# digits, and it goes with the sign-off, as a card holds a dialable number.
+_MAX_EXTENSION_DIGITS = 6
+_EXTENSION_ONLY = re.compile(r"^(?:(?:ext|x|tel|ph)\.?\s*-?\s*)?[\d][\d\s.-]*$", re.IGNORECASE)
 _NAME_PART = re.compile(r"\s+[-|\u2013]\s+|\d|\t|\s{3,}")
 
 
@@ -47,7 +53,9 @@ class Block:
 def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender) -> Block | None:
     """Find the signature block of the sender's message, or None."""
     body = [i for i in message.lines if text_lines[i].strip()]
-    tail = tuple(i for i in message.tail if text_lines[i].strip())
+    # The organisation's disclaimer is not the sender's signature; a client footer may be.
+    left_out = set(message.disclaimer)
+    tail = tuple(i for i in message.tail if text_lines[i].strip() and i not in left_out)
     start = _block_start(text_lines, body, sender)
     if start is None:
         if not tail:
@@ -57,6 +65,9 @@ def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender)
     signoff, name = _signoff(text_lines, block, sender)
     signoff_set = set(signoff)
     card = tuple(i for i in block if i not in signoff_set)
+    if signoff and len(card) == 1 and _is_extension_only(text_lines[card[0]]):
+        # "Thanks, / Eric / x3-0977": an internal extension closes the sign-off; no card.
+        signoff, card = (*signoff, card[0]), ()
     if _is_directory([text_lines[i] for i in card]):
         # A list of people's numbers under the sign-off is part of the message, not a card.
         if not signoff:
@@ -109,6 +120,9 @@ def _block_start(text_lines: list[str], body: list[int], sender: names.Sender) -
             return position
     # The paragraph holding the first contact line, and a name paragraph right above it.
     start = _paragraph_start(text_lines, body, first_contact, run_start)
+    if start == run_start and _continues_sentence(text_lines, body, start):
+        # "... please call Bill at" / "720-548-5614.": the number ends the message's sentence.
+        return None
     above = start - 1
     if above >= run_start and names.looks_like_person_name(texts[above]):
         paragraph_above = _paragraph_start(text_lines, body, above, run_start)
@@ -169,11 +183,20 @@ def _opens_card(text: str) -> bool:
 
 
 def _separator_position(text_lines: list[str], body: list[int]) -> int | None:
-    """Position of the last "-- " line, when few enough lines follow it."""
+    """Position of the last "-- " line, when few enough lines follow it and they are no prose.
+
+    A tagline under the separator is usual; several lines of prose are not a signature but text
+    that a "--" happens to stand above (a pasted article's byline, a dash used as a break).
+    """
     lowest = max(0, len(body) - _MAX_AFTER_SEPARATOR - 1)
     for position in range(len(body) - 1, lowest - 1, -1):
         if lexicon.SIG_DASHES.match(text_lines[body[position]]):
-            return position if position < len(body) - 1 else None
+            if position == len(body) - 1:
+                return None
+            after = (text_lines[i].strip() for i in body[position + 1 :])
+            if sum(1 for t in after if lines.is_prose(t)) >= _MAX_PROSE_AFTER_SEPARATOR + 1:
+                return None
+            return position
     return None
 
 
@@ -194,6 +217,14 @@ def _paragraph_start(text_lines: list[str], body: list[int], position: int, lowe
     while position > lowest and body[position - 1] == body[position] - 1:
         position -= 1
     return position
+
+
+def _continues_sentence(text_lines: list[str], body: list[int], position: int) -> bool:
+    """The line right above, in the same paragraph, is prose that the sentence runs on from."""
+    if position == 0 or body[position - 1] != body[position] - 1:
+        return False
+    above = text_lines[body[position - 1]].strip()
+    return lines.is_prose(above) and not lines.ends_sentence(above)
 
 
 def _is_valediction(text: str) -> bool:
@@ -218,6 +249,13 @@ def _has_evidence(texts: list[str]) -> bool:
     )
     phones = sum(1 for t in texts if lines.has_contact(t))
     return named or phones >= 2
+
+
+def _is_extension_only(text: str) -> bool:
+    stripped = text.strip()
+    return bool(_EXTENSION_ONLY.match(stripped)) and lines.digit_count(stripped) <= (
+        _MAX_EXTENSION_DIGITS
+    )
 
 
 def _is_directory(texts: list[str]) -> bool:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from addin.signature import lexicon, lines, names
-from addin.signature.phones import Phone, country_of, read_phones
+from addin.signature.phones import Phone, countries_of, read_phones
 
 _SEGMENT_SPLIT = re.compile(r"\s+[|•·\u2013—]\s+|\s+-\s+|\s*\|\s*|\t+|\s{3,}")
 _TITLE_AT = re.compile(r"\s+(?:at|@|bei|chez|en|presso|bij|hos|w)\s+(?=[A-ZÀ-Þ0-9])")
@@ -61,7 +61,7 @@ def read_card(
         used.add(title_at)
     if company is None:
         company = _company(card, used, title_at if title_at is not None else name_at)
-    region = country_of(card + tail, from_address, valediction)
+    regions = countries_of(card + tail, from_address, valediction)
     phone_lines = [t for i, t in enumerate(card) if i not in used or lines.has_contact(t)]
     return Card(
         first_name=first or None,
@@ -69,7 +69,7 @@ def read_card(
         job_title=title,
         company=company,
         email=from_address or _first_email(card),
-        phones=read_phones(phone_lines, region),
+        phones=read_phones(phone_lines, regions),
         website=_website(card, from_address),
     )
 

@@ -248,6 +248,11 @@ def is_organisation(line: str) -> bool:
     return bool(lexicon.LEGAL_FORM.search(line) or lexicon.ORGANISATION_WORDS.search(line))
 
 
+def ends_sentence(line: str) -> bool:
+    """The line ends with a sentence's (or a clause's) punctuation."""
+    return _SENTENCE_END.search(line) is not None
+
+
 def is_prose(line: str) -> bool:
     """Tell whether a line reads like a sentence of the message rather than a signature line."""
     words = line.split()

@@ -40,29 +40,50 @@ class Phone:
 
 def country_of(texts: list[str], from_address: str, valediction: str) -> str:
     """The ISO country the signature points to, for numbers written without a country code."""
+    return countries_of(texts, from_address, valediction)[0]
+
+
+def countries_of(texts: list[str], from_address: str, valediction: str) -> tuple[str, ...]:
+    """Every country the signature points to, strongest clue first, the United States last.
+
+    A number is read in the first of them where it is valid: the clues can disagree (an "LLP"
+    is British or American), and a number that is invalid in one country may be valid in the
+    next.
+    """
     joined = "\n".join(texts)
+    found: list[str] = []
     match = lexicon.COUNTRY_NAME.search(joined)
     if match:
-        return lexicon.COUNTRY_NAMES[match.group().lower()]
+        found.append(lexicon.COUNTRY_NAMES[match.group().lower()])
     for pattern, country in lexicon.POSTCODE_COUNTRY[:-1]:
         if pattern.search(joined):
-            return country
+            found.append(country)
+            break
     for form in lexicon.LEGAL_FORM.findall(joined):
         country = lexicon.LEGAL_FORM_COUNTRY.get(form, "")
         if country:
-            return country
+            found.append(country)
+            break
     for host in _HOST.finditer(joined + "\n" + from_address):
         tld_country = lexicon.TLD_COUNTRY.get(host.group(1).lower())
         if tld_country:
-            return tld_country
+            found.append(tld_country)
+            break
     for pattern, country in lexicon.VALEDICTION_COUNTRY:
         if valediction and pattern.search(valediction):
-            return country
-    return _FALLBACK_REGION
+            found.append(country)
+            break
+    found.append(_FALLBACK_REGION)
+    return tuple(dict.fromkeys(found))
 
 
-def read_phones(texts: list[str], region: str) -> tuple[Phone, ...]:
-    """Every phone on the signature's lines, in order, without duplicates."""
+def read_phones(texts: list[str], regions: str | tuple[str, ...]) -> tuple[Phone, ...]:
+    """Every phone on the signature's lines, in order, without duplicates.
+
+    A number without a country code is read in the first of ``regions`` where it is valid.
+    """
+    if isinstance(regions, str):
+        regions = (regions,)
     found: list[Phone] = []
     seen: set[str] = set()
     for text in texts:
@@ -78,7 +99,7 @@ def read_phones(texts: list[str], region: str) -> tuple[Phone, ...]:
             kind = _kind(before, after)
             if kind is None and (lexicon.NOT_A_PHONE.search(before) or _no_label_vat(text)):
                 continue
-            e164, mobile = _normalise(candidate, region)
+            e164, mobile = _normalise_in(candidate, regions)
             if e164 is None or e164 in seen:
                 continue
             seen.add(e164)
@@ -119,6 +140,14 @@ def _kind(before: str, after: str) -> str | None:
         if lexicon.WORK_LABEL.search(lowered):
             return "work"
     return None
+
+
+def _normalise_in(candidate: str, regions: tuple[str, ...]) -> tuple[str | None, bool]:
+    for region in regions:
+        e164, mobile = _normalise(candidate, region)
+        if e164 is not None:
+            return e164, mobile
+    return None, False
 
 
 def _normalise(candidate: str, region: str) -> tuple[str | None, bool]:

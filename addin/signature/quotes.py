@@ -6,8 +6,10 @@ Recognised, in the eight languages of ``lexicon``:
 - Gmail's attribution ("On <date>, <name> wrote:"), also when wrapped over two lines;
 - ``>`` quoting, top-posted or interleaved (quoted lines are skipped, the rest kept);
 - mobile and client footers ("Sent from my iPhone") and legal disclaimers at the end of the
-  message: they are not part of the message text, and are reported as the message's tail so that
-  the signature can include them without reading fields from them.
+  message: they are not part of the message text, and are reported as the message's tail. A
+  footer is the client's signature (iOS keeps "Sent from my iPhone" in its Signature setting), so
+  the signature block may include it; a disclaimer is the organisation's, added by its mail
+  server, and is reported apart so that the block leaves it out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from addin.signature import lexicon
+from addin.signature import lexicon, lines
 
 # A reply header is recognised within this many lines of its first line.
 _HEADER_WINDOW = 6
@@ -76,6 +78,7 @@ class NewMessage:
     lines: tuple[int, ...]
     tail: tuple[int, ...]
     forwarded_from: tuple[str, str] | None = None
+    disclaimer: tuple[int, ...] = ()
 
 
 def find_new_message(lines: list[str]) -> NewMessage:
@@ -99,7 +102,12 @@ def find_new_message(lines: list[str]) -> NewMessage:
     message = _split_tail(lines, kept, first_quoted)
     if forwarded_from is None:
         return message
-    return NewMessage(lines=message.lines, tail=message.tail, forwarded_from=forwarded_from)
+    return NewMessage(
+        lines=message.lines,
+        tail=message.tail,
+        forwarded_from=forwarded_from,
+        disclaimer=message.disclaimer,
+    )
 
 
 def _scan(lines: list[str], start: int, end: int) -> tuple[list[int], int | None, int | None]:
@@ -135,7 +143,7 @@ def _split_tail(lines: list[str], kept: list[int], first_quoted: int | None) -> 
     """Set the trailing footers and disclaimers of the kept lines apart."""
     while kept and not lines[kept[-1]].strip():
         kept.pop()
-    tail_start = _tail_start(lines, kept)
+    tail_start, disclaimer = _tail_start(lines, kept)
     if first_quoted is not None and first_quoted < tail_start:
         after_quote = [i for i in kept[first_quoted:tail_start] if lines[i].strip()]
         if not after_quote:
@@ -143,8 +151,13 @@ def _split_tail(lines: list[str], kept: list[int], first_quoted: int | None) -> 
             del kept[first_quoted:]
             while kept and not lines[kept[-1]].strip():
                 kept.pop()
-            tail_start = len(kept)
-    return NewMessage(lines=tuple(kept[:tail_start]), tail=tuple(kept[tail_start:]))
+            tail_start, disclaimer = len(kept), set()
+    tail = tuple(kept[tail_start:])
+    return NewMessage(
+        lines=tuple(kept[:tail_start]),
+        tail=tail,
+        disclaimer=tuple(i for i in tail if i in disclaimer),
+    )
 
 
 def _opens_quote(lines: list[str], index: int, stripped: str, end: int) -> bool:
@@ -293,10 +306,16 @@ def _next_nonblank(lines: list[str], start: int, end: int) -> int | None:
     return None
 
 
-def _tail_start(lines: list[str], kept: list[int]) -> int:
-    """Position in ``kept`` where trailing footers and disclaimers begin (len(kept) if none)."""
+def _tail_start(lines: list[str], kept: list[int]) -> tuple[int, set[int]]:
+    """Where in ``kept`` the trailing footers and disclaimers begin, and the disclaimer lines.
+
+    The position is len(kept) when there is no tail. The disclaimer lines are its disclaimer
+    paragraphs with the rule lines that frame them.
+    """
     position = len(kept)
     cursor = len(kept)
+    disclaimer: set[int] = set()
+    rules: list[tuple[int, int]] = []  # rule-only paragraphs of the tail, as (start, end)
     while cursor > 0:
         # Walk one blank-separated paragraph up from the cursor.
         paragraph_end = cursor
@@ -316,15 +335,37 @@ def _tail_start(lines: list[str], kept: list[int]) -> int:
                 break
             cursor = paragraph_start
             continue
-        if _is_disclaimer(texts) or all(lexicon.RULE_LINE.match(t) for t in texts):
-            position = paragraph_start
-            cursor = paragraph_start
-            continue
-        break
+        if _is_disclaimer(texts):
+            opener = _disclaimer_opener(texts)
+            disclaimer.update(kept[paragraph_start + opener : paragraph_end])
+            if opener > 0:
+                # A signature with its disclaimer right under it, no blank line between.
+                position = paragraph_start + opener
+                break
+        elif all(lexicon.RULE_LINE.match(t) for t in texts):
+            rules.append((paragraph_start, paragraph_end))
+        else:
+            break
+        position = paragraph_start
+        cursor = paragraph_start
     # A rule line right above the tail belongs to it ("______" before a disclaimer).
     while position > 0 and lexicon.RULE_LINE.match(lines[kept[position - 1]]):
         position -= 1
-    return position
+        rules.append((position, position + 1))
+    return position, disclaimer | _framing_rules(lines, kept, rules, disclaimer)
+
+
+def _framing_rules(
+    lines: list[str], kept: list[int], rules: list[tuple[int, int]], disclaimer: set[int]
+) -> set[int]:
+    """The rule lines next to a disclaimer paragraph (only blank lines between)."""
+    framing: set[int] = set()
+    for start, end in rules:
+        below = next((i for i in kept[end:] if lines[i].strip()), None)
+        above = next((i for i in reversed(kept[:start]) if lines[i].strip()), None)
+        if below in disclaimer or above in disclaimer:
+            framing.update(kept[start:end])
+    return framing
 
 
 def _footer_line(texts: list[str]) -> int | None:
@@ -336,6 +377,22 @@ def _footer_line(texts: list[str]) -> int | None:
                 offset -= 1
             return offset
     return None
+
+
+def _disclaimer_opener(texts: list[str]) -> int:
+    """The line of a disclaimer paragraph where the disclaimer starts, with a rule right above.
+
+    Lines above it in the same paragraph are the message's (a signature written right above).
+    """
+    opener = next((i for i, text in enumerate(texts) if lexicon.DISCLAIMER_OPENER.search(text)), 0)
+    # The sentence that holds the opener may start a line or two above it.
+    while opener > 0 and lines.is_prose(texts[opener - 1]):
+        opener -= 1
+    if opener and not _is_disclaimer(texts[opener:]):
+        return 0
+    while opener > 0 and lexicon.RULE_LINE.match(texts[opener - 1]):
+        opener -= 1
+    return opener
 
 
 def _is_disclaimer(texts: list[str]) -> bool:

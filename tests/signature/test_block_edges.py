@@ -1,0 +1,140 @@
+"""Where the signature block starts and ends: disclaimers, separators, sentences, extensions.
+
+Each case is one a reader got wrong on real mail: a disclaimer counted as the sender's
+signature, a pasted article under a "--", a phone number that ends the message's sentence, an
+internal extension under a first-name sign-off, an American "LLP" read as British.
+"""
+
+from __future__ import annotations
+
+from addin.signature import read_signature
+
+DISCLAIMER = (
+    "This e-mail message may contain legally privileged and/or confidential\n"
+    "information. If you are not the intended recipient(s), you are hereby\n"
+    "notified that any dissemination, distribution or copying of this e-mail\n"
+    "message is strictly prohibited."
+)
+
+
+def _picked(body: str, lines: tuple[int, ...] | None) -> list[str]:
+    text_lines = body.split("\n")
+    return [text_lines[i] for i in lines or ()]
+
+
+def test_a_disclaimer_is_not_part_of_the_signature() -> None:
+    body = (
+        "The draft is attached.\n\nSteve Howard\nMilbank LLP\n(212) 530-5000\n\n"
+        + DISCLAIMER
+        + "\n"
+    )
+    result = read_signature(body, from_name="Steve Howard", from_address="showard@milbank.com")
+    assert _picked(body, result.signature_lines) == [
+        "Steve Howard",
+        "Milbank LLP",
+        "(212) 530-5000",
+    ]
+    assert result.signature is not None and "privileged" not in result.signature
+
+
+def test_a_disclaimer_alone_is_no_signature() -> None:
+    body = "See the minutes below.\n\n" + "_" * 40 + "\n" + DISCLAIMER + "\n"
+    result = read_signature(body, from_name="Steve Howard", from_address="showard@milbank.com")
+    assert result.signature is None
+    assert result.signature_lines is None or result.signature_lines == ()
+
+
+def test_a_disclaimer_right_under_the_card_leaves_the_card() -> None:
+    body = (
+        "My best wishes for the new year.\n\nLuis Rivera\nDirector General\nENDESA\n"
+        "Tel.: +34915668615\n" + "_" * 60 + "\n"
+        "This message is for the named person's use only.  It may contain\n"
+        "confidential, proprietary or legally privileged information. If you receive\n"
+        "this message in error, please delete it.\n"
+    )
+    result = read_signature(body, from_name="Rivera Novo, Luis", from_address="l@endesa.es")
+    assert _picked(body, result.signature_lines) == [
+        "Luis Rivera",
+        "Director General",
+        "ENDESA",
+        "Tel.: +34915668615",
+    ]
+    assert [p.e164 for p in result.phones] == ["+34915668615"]
+
+
+def test_a_mobile_footer_stays_with_the_signature() -> None:
+    body = "Fine by me.\n\nAnn Lee\nAcme Ltd\n+44 20 7946 0958\n\nSent from my iPhone\n"
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@acme.co.uk")
+    assert _picked(body, result.signature_lines)[-1] == "Sent from my iPhone"
+
+
+def test_prose_under_a_double_dash_is_not_a_signature() -> None:
+    body = (
+        "Interesting piece from today's paper.\n\n"
+        "-- \n"
+        "E-mail Lynda Gledhill at lgledhill@sfchronicle.com.\n"
+        "These charts show what the state spent for electricity on the spot market and\n"
+        "the average price paid. For the time frame of Jan. 17 through Feb. 14, only\n"
+        "periodic totals and averages were given by the state's water department.\n"
+    )
+    result = read_signature(body, from_name="Jeff Dasovich", from_address="jeff@enron.com")
+    assert result.signature is None
+
+
+def test_a_tagline_under_a_double_dash_is_still_a_signature() -> None:
+    body = (
+        "See you Monday.\n\n-- \nAnn Lee | Acme Ltd | +44 20 7946 0958\n"
+        "The best way to predict the future is to invent it.\n"
+    )
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@acme.co.uk")
+    assert _picked(body, result.signature_lines)[0] == "-- "
+
+
+def test_a_number_that_ends_the_sentence_is_not_a_signature() -> None:
+    body = (
+        "The survey covers over 700 energy decision-makers in the U.S. and Canada.\n\n"
+        'For further information about "Energy Pricing and Load Management," please\n'
+        "call Bill LeBlanc at 720-548-5476 or Tia Hensler, market research director, at\n"
+        "720-548-5614.\n\n"
+        "SOURCE  E SOURCE\n\n"
+        "CONTACT:  Bill LeBlanc, 720-548-5476, or Tia Hensler, market research\n"
+        "director, 720-548-5614, both for E SOURCE\n"
+        "Web site:  http://www.esource.com\n"
+    )
+    result = read_signature(body, from_name="Karen Denne", from_address="karen@enron.com")
+    assert result.signature is None
+    assert result.phones == ()
+
+
+def test_an_internal_extension_goes_with_the_sign_off() -> None:
+    body = "I need the term and the strike price.\n\nThanks,\nEric\nx3-0977\n"
+    result = read_signature(body, from_name="Eric Bass", from_address="eric.bass@enron.com")
+    lines = body.split("\n")
+    assert [lines[i] for i in result.signoff_lines] == ["Thanks,", "Eric", "x3-0977"]
+    assert result.phones == ()
+
+
+def test_a_dialable_number_under_the_sign_off_is_a_card() -> None:
+    body = "I need the term.\n\nThanks,\nEric\n713-853-0977\n"
+    result = read_signature(body, from_name="Eric Bass", from_address="eric.bass@enron.com")
+    lines = body.split("\n")
+    assert "713-853-0977" not in [lines[i] for i in result.signoff_lines]
+    assert [p.e164 for p in result.phones] == ["+17138530977"]
+
+
+def test_an_american_llp_keeps_its_american_numbers() -> None:
+    # "LLP" points to Britain, where this number is not valid; the next clue (the fallback,
+    # the United States) is where it is.
+    body = (
+        "Attached is the complaint.\n\nChris Healey\nLuce, Forward, Hamilton & Scripps LLP\n"
+        "600 West Broadway, San Diego, CA 92101-3391\n(619) 236-1414\n"
+    )
+    result = read_signature(body, from_name="Healey, Chris", from_address="chealey@luce.com")
+    assert [p.e164 for p in result.phones] == ["+16192361414"]
+    assert result.company == "Luce, Forward, Hamilton & Scripps LLP"
+
+
+def test_a_british_llp_keeps_its_british_numbers() -> None:
+    body = "Noted.\n\nAnn Lee\nHarwick & Co LLP\nT: 020 7946 0958\n"
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@harwick.com")
+    assert [p.e164 for p in result.phones] == ["+442079460958"]
