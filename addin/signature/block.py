@@ -30,6 +30,8 @@ _MAX_BLOCK_LINES = 16
 _MAX_AFTER_SEPARATOR = 22
 # More lines with a phone number than a card has (office, mobile, fax, pager) make a directory.
 _MAX_CARD_PHONE_LINES = 4
+# Lines under a name line where its contact details are looked for.
+_MAX_CARD_LINES = 8
 # A motto or a tagline under "-- " may read like a sentence; more prose than this is text.
 _MAX_PROSE_AFTER_SEPARATOR = 2
 # An internal extension under a first-name sign-off ("Eric" / "x3-0977"): at most this many
@@ -144,10 +146,8 @@ def _sender_anchor(text_lines: list[str], body: list[int], sender: names.Sender)
         text = text_lines[body[position]].strip()
         if not (names.looks_like_person_name(text) and names.matches_sender(text, sender)):
             continue
-        below = [text_lines[i].strip() for i in body[position + 1 : position + 4]]
+        below = _card_below(text_lines, body, position)
         if not any(lines.has_contact(t) for t in below):
-            continue
-        if any(lines.is_prose(t) for t in below):
             continue
         # An organisation line right above the name belongs to the card ("ENA Human Resources").
         if (
@@ -166,6 +166,21 @@ def _sender_anchor(text_lines: list[str], body: list[int], sender: names.Sender)
                 return above
         return position
     return None
+
+
+def _card_below(text_lines: list[str], body: list[int], position: int) -> list[str]:
+    """The lines under a name line that read like a card: up to the first prose line.
+
+    A card puts its title, company and street address before the phones, so the details may be
+    several lines down ("Vincent Kaminski" / title / company / street / room / city / phone).
+    """
+    card: list[str] = []
+    for index in body[position + 1 : position + 1 + _MAX_CARD_LINES]:
+        text = text_lines[index].strip()
+        if lines.is_prose(text):
+            break
+        card.append(text)
+    return card
 
 
 def _opens_card(text: str) -> bool:

@@ -320,6 +320,17 @@ MOBILE_FOOTER = re.compile(
     _I,
 )
 
+# Free webmail services append an advert to every message: a client footer like the above.
+WEBMAIL_FOOTER = re.compile(
+    r"^\s*(?:"
+    r"do you yahoo!\?"
+    r"|get your (?:free|private,? free) .{0,40}(?:msn|hotmail|yahoo|explorer).{0,60}"
+    r"|get more from the web\.? +free msn explorer download.{0,60}"
+    r"|(?:join the world's largest e-?mail service|express yourself instantly) with msn.{0,60}"
+    r")\s*$",
+    _I,
+)
+
 # --- Legal disclaimers: a paragraph is one when it carries a confidentiality word and a word
 # about the message or its recipient. Checked on the paragraph's first few hundred characters.
 DISCLAIMER_OPENER = re.compile(

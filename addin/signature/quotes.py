@@ -24,7 +24,6 @@ _HEADER_WINDOW = 6
 _MAX_LINES = 4000
 _DISCLAIMER_MIN_CHARS = 80
 _RULE_STARTS = frozenset("-_=*~#+")
-_YAHOO_FOOTER = re.compile(r"^\s*do you yahoo!\?\s*$", re.IGNORECASE)
 # A bare forward of a bare forward...: how deep to look for the message the sender forwarded.
 _MAX_FORWARD_DEPTH = 4
 # A header block ends at its "Subject:" line within this many lines (long "To:" lists wrap).
@@ -371,7 +370,7 @@ def _framing_rules(
 def _footer_line(texts: list[str]) -> int | None:
     """Index of the first footer line in a paragraph whose remaining lines are all footer-ish."""
     for offset, text in enumerate(texts):
-        if lexicon.MOBILE_FOOTER.match(text) or _YAHOO_FOOTER.match(text):
+        if lexicon.MOBILE_FOOTER.match(text) or lexicon.WEBMAIL_FOOTER.match(text):
             # Rules right above the footer ("------") go with it.
             while offset > 0 and lexicon.RULE_LINE.match(texts[offset - 1]):
                 offset -= 1

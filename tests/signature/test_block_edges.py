@@ -138,3 +138,35 @@ def test_a_british_llp_keeps_its_british_numbers() -> None:
     body = "Noted.\n\nAnn Lee\nHarwick & Co LLP\nT: 020 7946 0958\n"
     result = read_signature(body, from_name="Ann Lee", from_address="ann@harwick.com")
     assert [p.e164 for p in result.phones] == ["+442079460958"]
+
+
+def test_a_webmail_advert_is_a_client_footer() -> None:
+    body = (
+        "Here is today's report.\n\n"
+        "_________________________________________________________________\n"
+        "Get your FREE download of MSN Explorer at http://explorer.msn.com/intl.asp\n"
+    )
+    result = read_signature(body, from_name="Brad Galante", from_address="strat@hotmail.com")
+    assert _picked(body, result.signature_lines) == body.split("\n")[2:4]
+    assert result.website is None  # the advert's link is not the sender's website
+
+
+def test_a_card_whose_phones_come_after_its_address() -> None:
+    body = (
+        "Bernard,\n\nMy coordinates:\n\n"
+        "Vincent Kaminski\nManaging Director - Research\nEnron Corp.\n1400 Smith Street\n"
+        "Room EB1962\nHouston, TX 77002-7361\n\nPhone: (713) 853 3848\n"
+        "Fax  :  (713) 646 2503\n\n"
+        "Yes, we are going into a very interesting summer both here and in the UK.\n\nVince\n"
+    )
+    result = read_signature(
+        body, from_name="Vince J Kaminski", from_address="vince.kaminski@enron.com"
+    )
+    assert _picked(body, result.signature_lines)[:2] == [
+        "Vincent Kaminski",
+        "Managing Director - Research",
+    ]
+    assert [(p.kind, p.e164) for p in result.phones] == [
+        ("work", "+17138533848"),
+        ("fax", "+17136462503"),
+    ]
