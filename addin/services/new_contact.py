@@ -53,8 +53,10 @@ def prefill(
         if value and not values[name]:
             values[name], sources[name] = value.strip()[:FIELD_MAX], source
 
-    if sender and body.strip():
-        found = read_signature(body, from_name=display_name, from_address=address)
+    found = read_signature(body, from_name=display_name, from_address=address) if sender else None
+    if found is not None and (found.email or "").casefold() == address.casefold():
+        # A bare forward's signature is the forwarded message's author's, reported with their
+        # address: it must not fill the forwarder's form.
         put("first_name", found.first_name, "signature")
         put("last_name", found.last_name, "signature")
         put("job_title", found.job_title, "signature")

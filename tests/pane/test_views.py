@@ -271,6 +271,37 @@ def test_a_recipient_is_not_given_the_senders_signature(pane_post, samples):
     assert re.search(r'id="field-last_name"[^>]*value="Else"', form)
 
 
+def test_a_bare_forward_does_not_give_the_forwarder_the_authors_signature(pane_post):
+    # The sender wrote nothing above the forwarded message: its signature is Judy Paul's.
+    body = "\n".join(
+        [
+            "-----Original Message-----",
+            "From: Paul, Judy [mailto:judy.paul@ice.example]",
+            "Sent: Monday, February 26, 2001 8:46 AM",
+            "To: beth.cherry@enform.example",
+            "Subject: RE: General Mailbox",
+            "",
+            "Thank you very much for your keen observation.",
+            "",
+            "Judy Paul",
+            "Customer Service Representative",
+            "Phone: (713) 555-0142",
+        ]
+    )
+    item = message(("beth.cherry@enform.example", "Cherry, Beth"))
+    form = text(
+        pane_post(
+            "/contacts/new",
+            item,
+            fields={"address": "beth.cherry@enform.example", "name": "Cherry, Beth"},
+            body=body,
+        )
+    )
+    assert 'data-source="signature"' not in form
+    assert "Customer Service Representative" not in form
+    assert re.search(r'id="field-first_name"[^>]*value="Beth"', form)
+
+
 def test_saving_the_form_creates_the_contact_and_it_is_matched_afterwards(pane_post):
     item = message(("new.person@nowhere.example", "New Person"))
     assert "Not in your CRM" in text(pane_post("/view", item))
