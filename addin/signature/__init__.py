@@ -28,6 +28,9 @@ from addin.signature.phones import Phone
 # Escapes of whitespace and line breaks, the tell-tale of undecoded quoted-printable.
 _QP_ESCAPE = re.compile(r"=(09|20|3D|0A|0D)")
 _QP_MIN_ESCAPES = 3
+# A ">"-quoted line, and how far down the body to look for one when nothing else is written.
+_QUOTED = re.compile(r"^[ \t]*> ?")
+_QUOTE_LOOK = 40
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 __all__ = ["Phone", "SignatureResult", "read_eml", "read_signature"]
@@ -113,6 +116,13 @@ def _read(body: str, content_type: str, from_name: str, from_address: str) -> Si
         # line numbering of the text as given.
         text_lines = [_unquote_printable(line) for line in text_lines]
     message = quotes.find_new_message(text_lines)
+    if not any(text_lines[i].strip() for i in message.lines) and any(
+        _QUOTED.match(line) for line in text_lines[:_QUOTE_LOOK]
+    ):
+        # The sender wrote nothing above a ">"-quoted message: read that message, one quoting
+        # level down, as a bare forward (the line numbering stays the body's).
+        text_lines = [_QUOTED.sub("", line, count=1) for line in text_lines]
+        message = quotes.find_new_message(text_lines)
     if message.forwarded_from is not None:
         # A bare forward: the signature read is the forwarded message's author's.
         from_name, from_address = message.forwarded_from

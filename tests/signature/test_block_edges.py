@@ -170,3 +170,40 @@ def test_a_card_whose_phones_come_after_its_address() -> None:
         ("work", "+17138533848"),
         ("fax", "+17136462503"),
     ]
+
+
+def test_a_quoted_message_with_nothing_written_above_is_read_as_a_forward() -> None:
+    body = "\n".join(
+        [
+            "> -----Original Message-----",
+            "> From: Granville, Sue [mailto:sue.granville@gpc.example]",
+            "> Sent: Thursday, November 23, 2000 9:00 AM",
+            "> To: Jacob, Sasha",
+            "> Subject: Project Stanley",
+            ">",
+            "> Report for November 23, 2000",
+            ">",
+            "> Sue Granville",
+            "> Project Coordinator",
+            "> GPC Canada",
+            "> T:(613) 238-2747 ex239",
+            "> F:(613) 613-1223",
+            ">",
+        ]
+    )
+    result = read_signature(body, from_name="Jacob, Sasha", from_address="sjacob@gpc.example")
+    assert result.signature_lines == (8, 9, 10, 11, 12)
+    assert result.signature is not None and result.signature.startswith("Sue Granville\n")
+    assert (result.first_name, result.last_name) == ("Sue", "Granville")
+    assert result.email == "sue.granville@gpc.example"
+    assert [(p.kind, p.e164) for p in result.phones] == [
+        ("work", "+16132382747"),
+        ("fax", "+16136131223"),
+    ]
+
+
+def test_a_reply_above_a_quote_keeps_the_senders_own_message() -> None:
+    body = "Agreed, go ahead.\n\nSasha\n\n> Sue Granville\n> Project Coordinator\n"
+    result = read_signature(body, from_name="Jacob, Sasha", from_address="sjacob@gpc.example")
+    assert result.email == "sjacob@gpc.example"
+    assert result.job_title is None
