@@ -30,6 +30,8 @@ _MAX_BLOCK_LINES = 16
 _MAX_AFTER_SEPARATOR = 22
 # More lines with a phone number than a card has (office, mobile, fax, pager) make a directory.
 _MAX_CARD_PHONE_LINES = 4
+# "P.S.", "PS:", "P.P.S." (and "PS." written without the stops) open a postscript.
+_POSTSCRIPT = re.compile(r"^\s*p\.?\s?(?:p\.?\s?)?s\b\.?\s*[:.\-]?", re.IGNORECASE)
 # Lines under a name line where its contact details are looked for.
 _MAX_CARD_LINES = 8
 # A motto or a tagline under "-- " may read like a sentence; more prose than this is text.
@@ -63,10 +65,13 @@ def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender)
         if not tail:
             return None
         return Block(lines=tail, signoff=(), card=(), tail=tail, signoff_name="")
-    block = body[start:]
+    block = _without_postscript(text_lines, body[start:])
     signoff, name = _signoff(text_lines, block, sender)
     signoff_set = set(signoff)
     card = tuple(i for i in block if i not in signoff_set)
+    if not card and not name and not tail:
+        # A bare "Thanks!" closes the message but signs nothing: no name, no card.
+        return None
     if signoff and len(card) == 1 and _is_extension_only(text_lines[card[0]]):
         # "Thanks, / Eric / x3-0977": an internal extension closes the sign-off; no card.
         signoff, card = (*signoff, card[0]), ()
@@ -235,11 +240,14 @@ def _paragraph_start(text_lines: list[str], body: list[int], position: int, lowe
 
 
 def _continues_sentence(text_lines: list[str], body: list[int], position: int) -> bool:
-    """The line right above, in the same paragraph, is prose that the sentence runs on from."""
+    """The line right above, in the same paragraph, is prose that runs on into this line."""
     if position == 0 or body[position - 1] != body[position] - 1:
         return False
     above = text_lines[body[position - 1]].strip()
-    return lines.is_prose(above) and not lines.ends_sentence(above)
+    if not lines.is_prose(above):
+        return False
+    # A sentence that runs on, or one that introduces what follows ("... at these numbers:").
+    return not lines.ends_sentence(above) or above.endswith((":", "...", "\u2026"))
 
 
 def _is_valediction(text: str) -> bool:
@@ -264,6 +272,23 @@ def _has_evidence(texts: list[str]) -> bool:
     )
     phones = sum(1 for t in texts if lines.has_contact(t))
     return named or phones >= 2
+
+
+def _without_postscript(text_lines: list[str], block: list[int]) -> list[int]:
+    """The block without its postscript paragraphs ("P.S. Uncle Bob sends his love.").
+
+    A postscript is the message's text, written after the sign-off.
+    """
+    kept: list[int] = []
+    in_postscript = False
+    for position, index in enumerate(block):
+        if position and block[position - 1] != index - 1:
+            in_postscript = False  # a blank line ends the postscript's paragraph
+        if _POSTSCRIPT.match(text_lines[index]):
+            in_postscript = True
+        if not in_postscript:
+            kept.append(index)
+    return kept
 
 
 def _is_extension_only(text: str) -> bool:

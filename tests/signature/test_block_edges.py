@@ -207,3 +207,36 @@ def test_a_reply_above_a_quote_keeps_the_senders_own_message() -> None:
     result = read_signature(body, from_name="Jacob, Sasha", from_address="sjacob@gpc.example")
     assert result.email == "sjacob@gpc.example"
     assert result.job_title is None
+
+
+def test_a_bare_thanks_is_no_signature() -> None:
+    body = "This was completed in case I did not send you an email.\n\nThanks\n"
+    result = read_signature(body, from_name="Warren, Davette", from_address="dw@enron.com")
+    assert result.signature is None
+    assert (result.first_name, result.last_name) == ("Davette", "Warren")
+
+
+def test_thanks_with_a_name_is_still_a_sign_off() -> None:
+    body = "Done.\n\nThanks,\nDavette\n"
+    result = read_signature(body, from_name="Warren, Davette", from_address="dw@enron.com")
+    assert result.signature == "Thanks,\nDavette"
+
+
+def test_a_postscript_is_not_part_of_the_signature() -> None:
+    body = (
+        "Hope this finds you and Dick doing well.\n"
+        "Love, Aunt Mary Lou\nP.S. Uncle Bob sends his love.\nP.P.S. Come see us anytime!\n"
+    )
+    result = read_signature(body, from_name="Mary Lou", from_address="robary@cs.example")
+    assert result.signature == "Love, Aunt Mary Lou"
+
+
+def test_numbers_a_sentence_introduces_are_the_message() -> None:
+    body = (
+        "I am taking the balance of my vacation on Thursday and Friday.\n"
+        "If you need to reach me, contact me at the following numbers...\n"
+        "December 20+21\t281-358-8576\nDecember 22-26\t\t972-418-0683\nCell\t\t\t713-412-8730\n"
+    )
+    result = read_signature(body, from_name="Goodell, Scott", from_address="sg@enron.com")
+    assert result.signature is None
+    assert result.phones == ()
