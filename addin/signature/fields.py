@@ -57,6 +57,7 @@ def read_card(
     first, last = _reconcile(name_text, sender)
     used = {name_at} if name_at is not None else set()
     title_at, title, company = _title(card, name_at)
+    title, company = _department_in_title(card, title_at, title, company)
     if title_at is not None:
         used.add(title_at)
     if company is None:
@@ -178,6 +179,28 @@ def _title(card: list[str], name_at: int | None) -> tuple[int | None, str | None
         if title_parts:
             return index, title_parts[0], company
     return None, None, None
+
+
+def _department_in_title(
+    card: list[str], title_at: int | None, title: str | None, company: str | None
+) -> tuple[str | None, str | None]:
+    """Keep a department written after the title in the title ("Vice President, Research").
+
+    It is a department, not the company, when it starts with a department's name
+    (``DEPARTMENT_WORDS``), or when it has no legal form and another card line does
+    ("Specialist, Gas Settlements" above "Enron Net Works LLC").
+    """
+    if title_at is None or not title or not company or lexicon.LEGAL_FORM.search(company):
+        return title, company
+    line = card[title_at]
+    start, end = line.find(title), line.rfind(company)
+    if start < 0 or end < start + len(title) or len(company.split()) > 4:
+        return title, company
+    legal_elsewhere = any(lexicon.LEGAL_FORM.search(t) for i, t in enumerate(card) if i != title_at)
+    # "Research" is a department; "Harwick Engineering" is a company named after its trade.
+    if not (lexicon.DEPARTMENT_WORDS.match(company) or legal_elsewhere):
+        return title, company
+    return line[start : end + len(company)].strip(), None
 
 
 def _after_comma(text: str) -> list[str]:

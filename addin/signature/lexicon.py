@@ -672,6 +672,22 @@ LEGAL_FORM = re.compile(
 LEGAL_FORM_COUNTRY: dict[str, str] = dict(LEGAL_FORMS)
 
 # Words that make a line an organisation name even without a legal form.
+# A department written after a title ("Vice President, Research"; "Managing Director - Sales")
+# belongs to the title, not the company.
+DEPARTMENT_WORDS = re.compile(
+    r"\b(?:research|sales|marketing|finance|legal|operations|engineering|settlements|"
+    r"infrastructure|human resources|hr|it|support|development|procurement|purchasing|"
+    r"logistics|accounting|compliance|risk|trading|treasury|tax|audit|communications|"
+    r"customer service|public affairs|government affairs|administration|"
+    r"vertrieb|einkauf|entwicklung|buchhaltung|personal|"
+    r"ventes|achats|recherche|comptabilité|juridique|"
+    r"ventas|compras|investigación|contabilidad|"
+    r"vendite|acquisti|ricerca|contabilità|amministrazione|"
+    r"verkoop|inkoop|onderzoek|financiën|"
+    r"salg|indkøb|økonomi|forskning|"
+    r"sprzedaż|zakupy|księgowość|badania)\b",
+    _I,
+)
 ORGANISATION_WORDS = re.compile(
     r"\b(?:company|services|solutions|consulting|partners|associates|bank|energy|systems|"
     r"technologies|international|industries|enterprises|group|pipeline|foundation|university|"

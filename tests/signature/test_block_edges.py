@@ -240,3 +240,19 @@ def test_numbers_a_sentence_introduces_are_the_message() -> None:
     result = read_signature(body, from_name="Goodell, Scott", from_address="sg@enron.com")
     assert result.signature is None
     assert result.phones == ()
+
+
+def test_a_department_after_the_title_stays_in_the_title() -> None:
+    body = "See attached.\n\nTheresa Staab\nSpecialist, Gas Settlements\nEnron Net Works LLC\n"
+    result = read_signature(body, from_name="Staab, Theresa", from_address="ts@enron.com")
+    assert result.job_title == "Specialist, Gas Settlements"
+    assert result.company == "Enron Net Works LLC"
+    body = "Noted.\n\nAnn Lee\nManaging Director - Research\nAcme Corp.\n"
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@acme.example")
+    assert (result.job_title, result.company) == ("Managing Director - Research", "Acme Corp.")
+
+
+def test_a_company_after_the_title_is_still_the_company() -> None:
+    body = "Noted.\n\nAnn Lee\nSales Manager, Harwick Engineering\n+44 20 7946 0958\n"
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@harwick.example")
+    assert (result.job_title, result.company) == ("Sales Manager", "Harwick Engineering")
