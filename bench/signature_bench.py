@@ -12,13 +12,16 @@ Data (see ``../shared/data/signatures/README.md``; override the folder with
   Only non-blank lines count, in gold and prediction alike. ``train`` is for tuning and is
   reported as such; ``test`` and ``eval`` are never looked at while tuning.
 - speed: ``read_eml`` over every raw quagga message, single process: emails per second (one
-  process uses one core) and p99 latency.
+  process uses one core) and p99 latency; the same over the 80 multilingual fixtures (HTML,
+  quoted-printable, base64, legacy charsets); and the worst case over huge and pathological
+  bodies (10 MB plain and HTML, 200 KB lines), as a ratio to the median email.
 - baseline: the naive rule "everything after the last ``-- `` line or the last valediction line",
   measured on the same data, and our figure's ratio to it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -274,8 +277,8 @@ def _field_matches(field: str, gold_values: list[str], result: SignatureResult) 
     return True
 
 
-def measure_speed(raws: list[bytes]) -> tuple[float, float, float]:
-    """Emails per CPU-second of one process (one core), per wall second, and p99 latency (ms).
+def measure_speed(raws: list[bytes]) -> tuple[float, float, float, float]:
+    """Emails per CPU-second of one process (one core), per wall second, p99 and median (ms).
 
     One warm-up pass first: the reader loads its given-name lists on first use, once per process.
     CPU time is the per-core figure because the bench machine's cores are shared with other work.
@@ -294,7 +297,49 @@ def measure_speed(raws: list[bytes]) -> tuple[float, float, float]:
     cpu = time.process_time() - cpu_started
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-    return len(timings) / max(cpu, 1e-9), len(timings) / elapsed, p99 * 1000
+    median = timings[len(timings) // 2]
+    return len(timings) / max(cpu, 1e-9), len(timings) / elapsed, p99 * 1000, median * 1000
+
+
+def fixture_raws() -> list[bytes]:
+    """The multilingual fixture emails of the test suite."""
+    root = Path(__file__).resolve().parents[1] / "tests" / "signature" / "fixtures"
+    return [path.read_bytes() for path in sorted(root.glob("*/*.eml"))]
+
+
+def hard_inputs() -> dict[str, Callable[[], SignatureResult]]:
+    """Bodies that a careless reader would spend seconds on; the cap keeps each bounded."""
+    filler = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 180_000)[:10_000_000]
+    huge_eml = b"From: Ann <ann@example.com>\r\n\r\n" + filler.encode()
+    huge_html = "<p>" + "x<br>" * 2_000_000 + "</p>"
+    bodies = {
+        "one 200 KB line": "a" * 200_000,
+        "200 KB of digits": "1 " * 100_000,
+        "100 KB of dashes": "-" * 100_000,
+        "1,000 phone-like lines": ("Tel: " + "0" * 30 + "\n") * 1000,
+        "40 KB host name": "www." + "a." * 20_000 + "com",
+    }
+    cases: dict[str, Callable[[], SignatureResult]] = {
+        "10 MB plain message": lambda: read_eml(huge_eml),
+        "10 MB HTML body": lambda: read_signature(huge_html, content_type="text/html"),
+    }
+    for label, body in bodies.items():
+        cases[label] = functools.partial(read_signature, body, from_name="Ann Lee")
+    return cases
+
+
+def measure_worst_case(median_ms: float) -> tuple[str, float, float]:
+    """The slowest hard input (best of three runs each): its name, ms, and ratio to the median."""
+    worst_name, worst_ms = "", 0.0
+    for name, call in hard_inputs().items():
+        best = float("inf")
+        for _ in range(3):
+            before = time.perf_counter()
+            call()
+            best = min(best, time.perf_counter() - before)
+        if best * 1000 > worst_ms:
+            worst_name, worst_ms = name, best * 1000
+    return worst_name, worst_ms, worst_ms / max(median_ms, 1e-9)
 
 
 # --- Entry point -----------------------------------------------------------------------------
@@ -357,14 +402,27 @@ def run(record: Record) -> None:
             _progress(f"{prefix:<22} field {field:<13} exact {matched}/{labelled}")
     if raws:
         _progress(f"speed: read_eml over {len(raws)} raw messages x {_SPEED_ROUNDS}")
-        per_cpu_second, per_wall_second, p99_ms = measure_speed(raws)
+        per_cpu_second, per_wall_second, p99_ms, median_ms = measure_speed(raws)
         record("signature.emails_per_second_per_core", per_cpu_second)
         record("signature.emails_per_wall_second_one_process", per_wall_second)
         record("signature.p99_ms", p99_ms)
+        record("signature.median_ms", median_ms)
         _progress(
             f"speed: {per_cpu_second:,.0f} emails per CPU-second (one core), "
             f"{per_wall_second:,.0f} per wall second, p99 {p99_ms:.2f} ms"
         )
+        fixtures = fixture_raws()
+        if fixtures:
+            _progress(f"speed: read_eml over the {len(fixtures)} multilingual fixtures")
+            per_cpu_second, _, p99_ms, _ = measure_speed(fixtures)
+            record("signature.fixtures.emails_per_second_per_core", per_cpu_second)
+            record("signature.fixtures.p99_ms", p99_ms)
+            _progress(f"speed: fixtures {per_cpu_second:,.0f} emails per CPU-second")
+        _progress("worst case: huge and pathological bodies")
+        worst_name, worst_ms, ratio = measure_worst_case(median_ms)
+        record("signature.worst_case_ms", worst_ms)
+        record("signature.worst_case_ratio_to_median", ratio)
+        _progress(f"worst case: {worst_name}, {worst_ms:.1f} ms ({ratio:,.0f}x the median email)")
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m bench.signature_bench`

@@ -31,6 +31,7 @@ _QP_MIN_ESCAPES = 3
 # A ">"-quoted line, and how far down the body to look for one when nothing else is written.
 _QUOTED = re.compile(r"^[ \t]*> ?")
 _QUOTE_LOOK = 40
+_MAX_LINE_CHARS = 1_000
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 __all__ = ["Phone", "SignatureResult", "read_eml", "read_signature"]
@@ -108,7 +109,11 @@ def _read(body: str, content_type: str, from_name: str, from_address: str) -> Si
         return SignatureResult(email=from_address or None)
     plain = content_type.lower() != "text/html"
     text = body[:MAX_BODY_CHARS] if plain else html_to_text(body)
-    text_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # No signature line is this long; a longer one is cut so that no pattern scans 64 KB at once.
+    text_lines = [
+        line[:_MAX_LINE_CHARS]
+        for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ]
     if plain and ("\x00" in text or _looks_binary(text)):
         return SignatureResult(email=from_address or None)
     if plain and len(_QP_ESCAPE.findall(text, 0, 20_000)) >= _QP_MIN_ESCAPES:

@@ -62,9 +62,12 @@ def read_card(
         used.add(title_at)
     if company is None:
         company = _company(card, used, title_at if title_at is not None else name_at)
+
     # A sentence kept in the block ("... both here and in the UK.") is no clue to the card's.
-    clues = [t for t in card if not lines.is_prose(t)] + tail
-    regions = countries_of(clues, from_address, valediction)
+    def regions() -> tuple[str, ...]:
+        clues = [t for t in card if not lines.is_prose(t)] + tail
+        return countries_of(clues, from_address, valediction)
+
     phone_lines = [t for i, t in enumerate(card) if i not in used or lines.has_contact(t)]
     return Card(
         first_name=first or None,

@@ -12,6 +12,7 @@ such an identifier yields no phone unless the number itself carries a phone labe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -77,13 +78,29 @@ def countries_of(texts: list[str], from_address: str, valediction: str) -> tuple
     return tuple(dict.fromkeys(found))
 
 
-def read_phones(texts: list[str], regions: str | tuple[str, ...]) -> tuple[Phone, ...]:
+Regions = str | tuple[str, ...] | Callable[[], tuple[str, ...]]
+
+
+def read_phones(texts: list[str], regions: Regions) -> tuple[Phone, ...]:
     """Every phone on the signature's lines, in order, without duplicates.
 
     A number without a country code is read in the first of ``regions`` where it is valid.
+    ``regions`` may be a function, called once and only when such a number is found: finding
+    the country clues costs more than reading the numbers.
     """
-    if isinstance(regions, str):
-        regions = (regions,)
+    resolved: tuple[str, ...] | None = None
+
+    def national_regions() -> tuple[str, ...]:
+        nonlocal resolved
+        if resolved is None:
+            if isinstance(regions, str):
+                resolved = (regions,)
+            elif isinstance(regions, tuple):
+                resolved = regions
+            else:
+                resolved = regions()
+        return resolved
+
     found: list[Phone] = []
     seen: set[str] = set()
     for text in texts:
@@ -99,7 +116,10 @@ def read_phones(texts: list[str], regions: str | tuple[str, ...]) -> tuple[Phone
             kind = _kind(before, after)
             if kind is None and (lexicon.NOT_A_PHONE.search(before) or _no_label_vat(text)):
                 continue
-            e164, mobile = _normalise_in(candidate, regions)
+            international = candidate.lstrip("(").startswith(("+", "00"))
+            e164, mobile = _normalise_in(
+                candidate, (_FALLBACK_REGION,) if international else national_regions()
+            )
             if e164 is None or e164 in seen:
                 continue
             seen.add(e164)
@@ -159,8 +179,9 @@ def _normalise(candidate: str, region: str) -> tuple[str | None, bool]:
         number = phonenumbers.parse(number_text, region)
     except phonenumbers.NumberParseException:
         return None, False
-    if not phonenumbers.is_valid_number(number):
-        return None, False
+    # number_type is UNKNOWN exactly when is_valid_number is False; one call does both.
     kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return None, False
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164, kind == phonenumbers.PhoneNumberType.MOBILE

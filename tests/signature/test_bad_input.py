@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from addin.signature import SignatureResult, read_eml, read_signature
+from addin.signature.message import MAX_BODY_CHARS, html_to_text
 
 _SIGNED = (
     "Hi Chris,\n\nThe order is confirmed.\n\nBest regards,\nOliver Bennett\n"
@@ -63,26 +62,33 @@ def test_non_string_body_is_refused_quietly() -> None:
     assert read_signature(b"bytes", from_address="a@b.c").signature is None  # type: ignore[arg-type]
 
 
-def test_huge_body_returns_quickly() -> None:
-    huge = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 180_000)[:10_000_000]
-    raw = b"From: Ann <ann@example.com>\r\n\r\n" + huge.encode() + _SIGNED.encode()
-    started = time.perf_counter()
-    result = read_eml(raw)
-    html = read_signature("<p>" + "x<br>" * 2_000_000 + "</p>", content_type="text/html")
-    elapsed = time.perf_counter() - started
-    assert isinstance(result, SignatureResult) and isinstance(html, SignatureResult)
-    assert elapsed < 2.0
+def test_huge_bodies_are_read_only_up_to_the_cap() -> None:
+    # The work per email is capped: what lies beyond MAX_BODY_CHARS is never looked at, so a
+    # 10 MB body costs what its first 64 KB cost. (How long that takes is `make bench`'s.)
+    filler = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 180_000)[:10_000_000]
+    beyond = read_eml(b"From: Ann <ann@example.com>\r\n\r\n" + (filler + _SIGNED).encode())
+    assert beyond.job_title is None and beyond.email == "ann@example.com"
+    within = read_eml(b"From: Ann <ann@example.com>\r\n\r\n" + (_SIGNED + filler).encode())
+    assert isinstance(within, SignatureResult)
+    markup = "<p>" + "x<br>" * 2_000_000 + "</p>"
+    assert html_to_text(markup) == html_to_text(markup[: MAX_BODY_CHARS * 4])
+    assert len(html_to_text(markup)) <= MAX_BODY_CHARS
 
 
-def test_pathological_lines_do_not_hang() -> None:
-    started = time.perf_counter()
-    for body in (
+@pytest.mark.parametrize(
+    "body",
+    [
         "a" * 200_000,
-        ("1 " * 100_000),
-        ("-" * 100_000),
+        "1 " * 100_000,
+        "-" * 100_000,
         ("On " + "x" * 50_000 + "\n") * 3,
         ("Tel: " + "0" * 30 + "\n") * 1000,
-        ("www." + "a." * 20_000 + "com"),
-    ):
-        read_signature(body, from_name="Ann Lee")
-    assert time.perf_counter() - started < 3.0
+        "www." + "a." * 20_000 + "com",
+        ("> " * 5_000 + "\n") * 20,
+        ("P.S. " * 10_000 + "\n") * 5,
+    ],
+    ids=["one-long-line", "digits", "dashes", "attribution", "zeros", "host", "quotes", "ps"],
+)
+def test_pathological_bodies_return_a_result(body: str) -> None:
+    # Each of these once made a pattern backtrack; `make bench` times them (worst case).
+    assert isinstance(read_signature(body, from_name="Ann Lee"), SignatureResult)
