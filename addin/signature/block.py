@@ -30,8 +30,8 @@ _MAX_BLOCK_LINES = 16
 _MAX_AFTER_SEPARATOR = 22
 # More lines with a phone number than a card has (office, mobile, fax, pager) make a directory.
 _MAX_CARD_PHONE_LINES = 4
-# "P.S.", "PS:", "P.P.S." (and "PS." written without the stops) open a postscript.
-_POSTSCRIPT = re.compile(r"^\s*p\.?\s?(?:p\.?\s?)?s\b\.?\s*[:.\-]?", re.IGNORECASE)
+# "P.S.", "P.P.S.", "PS:", "PS." or "PS -" open a postscript; "PS Logistics" does not.
+_POSTSCRIPT = re.compile(r"^\s*(?:p\.\s?(?:p\.\s?)?s\b|pp?s\s*[:.\-])", re.IGNORECASE)
 # Lines under a name line where its contact details are looked for.
 _MAX_CARD_LINES = 8
 # A motto or a tagline under "-- " may read like a sentence; more prose than this is text.

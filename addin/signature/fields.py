@@ -168,7 +168,9 @@ def _title(card: list[str], name_at: int | None) -> tuple[int | None, str | None
                 title_parts.append(at_split[0])
                 company = company or at_split[1]
                 continue
-            if lexicon.LEGAL_FORM.search(segment) and not lines.is_title(segment):
+            if lexicon.LEGAL_FORM.search(segment) and (
+                not lines.is_title(segment) or _ends_with_legal_form(segment)
+            ):
                 company = company or segment
             elif lines.is_title(segment) and not title_parts:
                 pieces = segment.split(", ")
@@ -204,6 +206,12 @@ def _department_in_title(
     if not (lexicon.DEPARTMENT_WORDS.match(company) or legal_elsewhere):
         return title, company
     return line[start : end + len(company)].strip(), None
+
+
+def _ends_with_legal_form(segment: str) -> bool:
+    """ "Harwick Logistics Ltd": a name ending in a legal form is a company, whatever its words."""
+    forms = list(lexicon.LEGAL_FORM.finditer(segment))
+    return bool(forms) and not segment[forms[-1].end() :].strip(" .,)")
 
 
 def _after_comma(text: str) -> list[str]:

@@ -256,3 +256,9 @@ def test_a_company_after_the_title_is_still_the_company() -> None:
     body = "Noted.\n\nAnn Lee\nSales Manager, Harwick Engineering\n+44 20 7946 0958\n"
     result = read_signature(body, from_name="Ann Lee", from_address="ann@harwick.example")
     assert (result.job_title, result.company) == ("Sales Manager", "Harwick Engineering")
+
+
+def test_a_company_called_ps_is_not_a_postscript() -> None:
+    body = "Noted.\n\nAnn Lee\nPS Logistics Ltd\n+44 20 7946 0958\n"
+    result = read_signature(body, from_name="Ann Lee", from_address="ann@ps-logistics.example")
+    assert result.company == "PS Logistics Ltd"
