@@ -139,7 +139,7 @@ def _read(body: str, content_type: str, from_name: str, from_address: str) -> Si
         text_lines[i] for i in found.signoff if lexicon.VALEDICTION_LINE.match(text_lines[i])
     )
     card: Card = read_card(
-        [text_lines[i] for i in found.card if i not in set(found.tail)],
+        [text_lines[i] for i in found.card],
         signoff_name=found.signoff_name,
         # Country clues may sit in the disclaimer too, which the block leaves out.
         tail=[text_lines[i] for i in message.tail if text_lines[i].strip()],

@@ -50,7 +50,6 @@ class Block:
     lines: tuple[int, ...]
     signoff: tuple[int, ...]
     card: tuple[int, ...]
-    tail: tuple[int, ...]
     signoff_name: str
 
 
@@ -64,7 +63,7 @@ def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender)
     if start is None:
         if not tail:
             return None
-        return Block(lines=tail, signoff=(), card=(), tail=tail, signoff_name="")
+        return Block(lines=tail, signoff=(), card=(), signoff_name="")
     block = _without_postscript(text_lines, body[start:])
     signoff, name = _signoff(text_lines, block, sender)
     signoff_set = set(signoff)
@@ -80,9 +79,7 @@ def find_block(text_lines: list[str], message: NewMessage, sender: names.Sender)
         if not signoff:
             return None
         block, card = list(signoff), ()
-    return Block(
-        lines=tuple(block) + tail, signoff=signoff, card=card, tail=tail, signoff_name=name
-    )
+    return Block(lines=tuple(block) + tail, signoff=signoff, card=card, signoff_name=name)
 
 
 def _block_start(text_lines: list[str], body: list[int], sender: names.Sender) -> int | None:

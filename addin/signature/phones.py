@@ -1,9 +1,9 @@
 """Phone numbers in a signature: found, labelled (work / mobile / fax), normalised to E.164.
 
 Numbers are parsed and validated with the ``phonenumbers`` library. A number written without its
-country code is read in the country the signature points to (``country_of``): an explicit country
-name, a distinctive postcode, the company's legal form, the website's or address' top-level domain,
-then the valediction's language; the United States when nothing points anywhere.
+country code is read in the first country the signature points to where it is valid
+(``countries_of``): an explicit country name, a distinctive postcode, the company's legal form,
+the website's or address' top-level domain, the valediction's language, then the United States.
 
 Not phones: VAT and company-register numbers, bank details, postcodes and dates. A line that names
 such an identifier yields no phone unless the number itself carries a phone label.
@@ -11,6 +11,7 @@ such an identifier yields no phone unless the number itself carries a phone labe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,11 +38,6 @@ class Phone:
 
     kind: str  # "work", "mobile" or "fax"
     e164: str
-
-
-def country_of(texts: list[str], from_address: str, valediction: str) -> str:
-    """The ISO country the signature points to, for numbers written without a country code."""
-    return countries_of(texts, from_address, valediction)[0]
 
 
 def countries_of(texts: list[str], from_address: str, valediction: str) -> tuple[str, ...]:
@@ -78,29 +74,14 @@ def countries_of(texts: list[str], from_address: str, valediction: str) -> tuple
     return tuple(dict.fromkeys(found))
 
 
-Regions = str | tuple[str, ...] | Callable[[], tuple[str, ...]]
-
-
-def read_phones(texts: list[str], regions: Regions) -> tuple[Phone, ...]:
+def read_phones(texts: list[str], regions: Callable[[], tuple[str, ...]]) -> tuple[Phone, ...]:
     """Every phone on the signature's lines, in order, without duplicates.
 
-    A number without a country code is read in the first of ``regions`` where it is valid.
-    ``regions`` may be a function, called once and only when such a number is found: finding
-    the country clues costs more than reading the numbers.
+    A number without a country code is read in the first of ``regions()`` where it is valid.
+    ``regions`` is called once, and only when such a number is found: finding the country clues
+    costs more than reading the numbers.
     """
-    resolved: tuple[str, ...] | None = None
-
-    def national_regions() -> tuple[str, ...]:
-        nonlocal resolved
-        if resolved is None:
-            if isinstance(regions, str):
-                resolved = (regions,)
-            elif isinstance(regions, tuple):
-                resolved = regions
-            else:
-                resolved = regions()
-        return resolved
-
+    national_regions = functools.cache(regions)
     found: list[Phone] = []
     seen: set[str] = set()
     for text in texts:

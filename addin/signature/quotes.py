@@ -14,6 +14,7 @@ Recognised, in the eight languages of ``lexicon``:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -101,12 +102,7 @@ def find_new_message(lines: list[str]) -> NewMessage:
     message = _split_tail(lines, kept, first_quoted)
     if forwarded_from is None:
         return message
-    return NewMessage(
-        lines=message.lines,
-        tail=message.tail,
-        forwarded_from=forwarded_from,
-        disclaimer=message.disclaimer,
-    )
+    return dataclasses.replace(message, forwarded_from=forwarded_from)
 
 
 def _scan(lines: list[str], start: int, end: int) -> tuple[list[int], int | None, int | None]:

@@ -46,7 +46,7 @@ def test_block_spelling_beats_header_without_diacritics() -> None:
 def test_identifiers_are_not_phones() -> None:
     phones = read_phones(
         ["USt-IdNr.: DE 123456789", "Amtsgericht München HRB 123456", "Tel.: 089 1234 5678"],
-        "DE",
+        lambda: ("DE",),
     )
     assert [(p.kind, p.e164) for p in phones] == [("work", "+498912345678")]
 
