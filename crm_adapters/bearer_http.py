@@ -59,6 +59,18 @@ def maybe_json(response: requests.Response) -> object:
         return None
 
 
+def error_fields(payload: object) -> tuple[str, str]:
+    """``code`` and ``message`` of an OData error body (``{"error": {"code", "message"}}``).
+
+    Both services write their faults this way; either is "" when absent or not a string.
+    """
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    code, message = error.get("code"), error.get("message")
+    return (code if isinstance(code, str) else "", message if isinstance(message, str) else "")
+
+
 def bearer_token(token: Callable[[bool], str], force_refresh: bool, no_token: str) -> str:
     """Ask the app's token source; its own failures (msal's) become `NotSignedIn`."""
     try:

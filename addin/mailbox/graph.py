@@ -64,7 +64,7 @@ from O365.utils.query import CompositeFilter, SelectFilter
 from O365.utils.token import MemoryTokenBackend
 
 from crm_adapters import bearer_http
-from crm_adapters.bearer_http import Service
+from crm_adapters.bearer_http import Service, error_fields
 from crm_adapters.errors import (
     Conflict,
     ConsentRequired,
@@ -180,7 +180,7 @@ def odata_string(value: str) -> str:
 
 def error_for(status: int, payload: object = None, retry_after: float = 1.0) -> CrmError:
     """Return our error for a Graph answer: its status and ``{"error": {code, message}}``."""
-    code, message = _error_fields(payload)
+    code, message = error_fields(payload)
     kind = CODE_ERRORS.get(code.lower())
     if kind is None:
         kind = {401: NotSignedIn, 403: ConsentRequired, 404: NotFound, 409: Conflict}.get(status)
@@ -207,14 +207,6 @@ GRAPH = Service(
     error_for=error_for,
     no_token="Could not get a Microsoft 365 token; open Sidepane in Outlook to sign in again.",
 )
-
-
-def _error_fields(payload: object) -> tuple[str, str]:
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(error, dict):
-        return "", ""
-    code, message = error.get("code"), error.get("message")
-    return (code if isinstance(code, str) else "", message if isinstance(message, str) else "")
 
 
 # --- O365, on our transport ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ from typing import Any
 import requests
 
 from .. import bearer_http
-from ..bearer_http import Service, maybe_json
+from ..bearer_http import Service, error_fields, maybe_json
 from ..errors import (
     Conflict,
     CrmError,
@@ -114,8 +114,8 @@ _MESSAGES: Mapping[type[CrmError], str] = {
 
 def error_for(status: int, payload: object = None, retry_after: float = 1.0) -> CrmError:
     """Return our error for a Dataverse answer: its status and ``{"error": {code, message}}``."""
-    code, message = _error_fields(payload)
-    kind = CODE_ERRORS.get(code) or STATUS_ERRORS.get(status)
+    code, message = error_fields(payload)
+    kind = CODE_ERRORS.get(code.lower()) or STATUS_ERRORS.get(status)
     if kind is None:
         kind = Unavailable if status >= 500 else Rejected
     if kind is Rejected:
@@ -137,17 +137,6 @@ DATAVERSE = Service(
     error_for=error_for,
     no_token="Could not get a Dynamics 365 token; sign in again.",
 )
-
-
-def _error_fields(payload: object) -> tuple[str, str]:
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(error, dict):
-        return "", ""
-    code, message = error.get("code"), error.get("message")
-    return (
-        code.lower() if isinstance(code, str) else "",
-        message if isinstance(message, str) else "",
-    )
 
 
 # --- the transport -----------------------------------------------------------------------------
