@@ -31,6 +31,7 @@ from tests.emulators.fixtures import (  # noqa: F401  (re-exported fixtures)
     salesforce,
     salesforce_server,
 )
+from tests.sleeps import Sleeps
 
 # Most tests are about what reps do in an organisation whose admin has consented and provisioned;
 # the admin tests (tests/admin) turn the gate of rules 19-20 back on in their app's config. Set
@@ -43,6 +44,12 @@ SANDBOX_CONTACTS = 400
 POSTGRES_ADMIN_URL = os.environ.get(
     "SIDEPANE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    """Waits a retry policy would have slept, recorded instead (the tests never wait)."""
+    return Sleeps()
 
 
 @pytest.fixture(scope="session")

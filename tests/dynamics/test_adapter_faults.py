@@ -15,17 +15,11 @@ from crm_adapters.models import ContactDraft
 from tests.emulators.dataverse import DataverseEmulator
 from tests.emulators.entra import EntraEmulator
 from tests.emulators.fixtures import dataverse, dataverse_server  # noqa: F401
+from tests.sleeps import Sleeps
 
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"
 REP_OID = "0c9e8f7a-6b5d-4c3e-9f1a-2b3c4d5e6f70"
 CONTACTS = "GET /api/data/v9.2/contacts"
-
-
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 class Tokens:
@@ -49,11 +43,6 @@ class Tokens:
         if force_refresh or self.current is None:
             self.current = self.fresh()
         return self.current
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

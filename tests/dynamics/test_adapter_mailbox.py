@@ -18,24 +18,13 @@ from crm_adapters.models import MailboxSettings
 from tests.emulators.dataverse import DataverseEmulator
 from tests.emulators.entra import EntraEmulator
 from tests.emulators.fixtures import dataverse, dataverse_server  # noqa: F401
+from tests.sleeps import Sleeps
 
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"
 REP_OID = "0c9e8f7a-6b5d-4c3e-9f1a-2b3c4d5e6f70"
 WHO_AM_I = "GET /api/data/v9.2/WhoAmI"
 BATCH = "POST /api/data/v9.2/$batch"
 ON = MailboxSettings(server_side_sync=True, track_replies=True, problem="")
-
-
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

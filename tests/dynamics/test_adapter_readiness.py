@@ -21,6 +21,7 @@ from tests.emulators.dataverse import DataverseEmulator
 from tests.emulators.dataverse_security import PRIVILEGES
 from tests.emulators.entra import EntraEmulator
 from tests.emulators.fixtures import dataverse, dataverse_server  # noqa: F401
+from tests.sleeps import Sleeps
 
 TENANT = "9b2f4c1e-5a6d-4e8f-a1b2-c3d4e5f60718"
 ADMIN_OID = "5d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
@@ -31,18 +32,6 @@ READY = (
     ReadinessCheck("permissions", True),
     ReadinessCheck("server_side_sync", True),
 )
-
-
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def admin_token(entra: EntraEmulator, audience: str) -> str:

@@ -13,13 +13,6 @@ REP_UPN = "alex@contoso.example"
 OTHER_OID = "7e1a2b3c-4d5e-4f60-8a1b-2c3d4e5f6a7b"
 
 
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 class Tokens:
     """The rep's Graph token source: records ``force_refresh``; can start from a given token."""
 
@@ -43,11 +36,6 @@ class Tokens:
         if force_refresh or self.current is None:
             self.current = self.fresh()
         return self.current
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

@@ -31,8 +31,9 @@ from crm_adapters.retry import RetryPolicy
 from tests.emulators.entra import EntraEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.emulators.loopback import Reply
+from tests.sleeps import Sleeps
 
-from .conftest import REP_OID, Sleeps, Tokens
+from .conftest import REP_OID, Tokens
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 MB = 1024 * 1024

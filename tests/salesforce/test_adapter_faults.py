@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,13 +25,6 @@ LIMIT_BODY = [
 ]
 
 
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 class Refresh:
     """The app's refresh-token grant: a new access token from the emulator, counted."""
 
@@ -42,35 +34,6 @@ class Refresh:
     def __call__(self) -> str:
         self.calls += 1
         return self.salesforce.issue_access_token()
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def make(
-    salesforce: SalesforceEmulator, sleeps: Sleeps
-) -> Iterator[Callable[..., SalesforceAdapter]]:
-    made: list[SalesforceAdapter] = []
-
-    def build(refresh: Callable[[], str] | None = None, **policy: float) -> SalesforceAdapter:
-        retry = RetryPolicy(**{"attempts": 3, "base_delay": 0.01, "sleep": sleeps, **policy})
-        adapter = SalesforceAdapter(
-            salesforce.url,
-            access_token=salesforce.issue_access_token(),
-            refresh=refresh,
-            verify=salesforce.ca_file,
-            timeout=5,
-            retry=retry,
-        )
-        made.append(adapter)
-        return adapter
-
-    yield build
-    for adapter in made:
-        adapter.close()
 
 
 def served(salesforce: SalesforceEmulator) -> int:

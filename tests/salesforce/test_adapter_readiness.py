@@ -6,54 +6,16 @@ object Sidepane uses. Salesforce has no server-side synchronization to check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 import requests
 
 from crm_adapters import NotSignedIn, RateLimited, Unavailable
 from crm_adapters.models import READINESS_DETAILS, ReadinessCheck
-from crm_adapters.salesforce import RetryPolicy, SalesforceAdapter, readiness
+from crm_adapters.salesforce import readiness
 from tests.emulators.salesforce import SalesforceEmulator
 
 DESCRIBE = "GET /services/data/v59.0/sobjects"
 READY = (ReadinessCheck("reachable", True), ReadinessCheck("permissions", True))
-
-
-class Sleeps(list[float]):
-    """A `RetryPolicy.sleep` that records the waits instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def make(
-    salesforce: SalesforceEmulator, sleeps: Sleeps
-) -> Iterator[Callable[..., SalesforceAdapter]]:
-    made: list[SalesforceAdapter] = []
-
-    def build(refresh: Callable[[], str] | None = None, **policy: float) -> SalesforceAdapter:
-        retry = RetryPolicy(**{"attempts": 3, "base_delay": 0.01, "sleep": sleeps, **policy})
-        adapter = SalesforceAdapter(
-            salesforce.url,
-            access_token=salesforce.issue_access_token(),
-            refresh=refresh,
-            verify=salesforce.ca_file,
-            timeout=5,
-            retry=retry,
-        )
-        made.append(adapter)
-        return adapter
-
-    yield build
-    for adapter in made:
-        adapter.close()
 
 
 def served(salesforce: SalesforceEmulator) -> dict[str, int]:
